@@ -1,0 +1,107 @@
+"""Bands and surveys: which columns hold which band, as data.
+
+A :class:`Survey` is an explicit value passed to readers and estimators; zphot keeps no global
+default survey (RAIL's global catalog tag is the pattern avoided here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Band", "Survey"]
+
+
+@dataclass(frozen=True)
+class Band:
+    """One photometric band and the columns that measure it.
+
+    Parameters
+    ----------
+    name : str
+        Band name used to match catalogs with models (``"r"``).
+    mag, mag_err : str, optional
+        AB magnitude column and its 1-sigma error column.
+    flux, flux_err : str, optional
+        Flux column (used when ``mag`` is not given) and its error, in ``flux_unit``.
+    flux_unit : str
+        Any astropy flux-density unit (``"nJy"``, ``"uJy"``, ``"nanomaggy"``...).
+    filter : str, optional
+        Filter curve for template fitting and simulation: a speclite name (``"sdss2010-r"``),
+        ``"bpz:NAME"`` for a desc-bpz ``.res`` file, or a path to a two-column file.
+    wavelength : float, optional
+        Effective wavelength in Angstrom (graph network node feature, plots).
+    """
+
+    name: str
+    mag: str | None = None
+    mag_err: str | None = None
+    flux: str | None = None
+    flux_err: str | None = None
+    flux_unit: str = "nJy"
+    filter: str | None = None
+    wavelength: float | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every file column this band reads."""
+        return tuple(c for c in (self.mag, self.mag_err, self.flux, self.flux_err) if c)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A survey description: bands in wavelength order plus the roles of other columns.
+
+    Parameters
+    ----------
+    name : str
+        Label recorded in saved models and reports.
+    bands : tuple of Band
+        In increasing wavelength: colours are differences of adjacent bands, and imputation
+        uses the neighbours on each side.
+    id, redshift, size, ra, dec : str, optional
+        Column names of those roles (``redshift`` is the spectroscopic/true redshift).
+    sentinels : tuple of float
+        Magnitude values that mean "not measured" (besides NaN, inf and flux <= 0).
+    reference_band : str
+        The band whose magnitude enters features next to colours (and defines the
+        magnitude cells of the bias correction).
+    mag_err_floor : float
+        Minimum magnitude error, and the error used where a catalog gives none.
+    """
+
+    name: str
+    bands: tuple[Band, ...]
+    id: str | None = None
+    redshift: str | None = None
+    size: str | None = None
+    ra: str | None = None
+    dec: str | None = None
+    sentinels: tuple[float, ...] = (99.0, -99.0)
+    reference_band: str = "r"
+    mag_err_floor: float = 0.02
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def band_names(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.bands)
+
+    def band(self, name: str) -> Band:
+        for b in self.bands:
+            if b.name == name:
+                return b
+        raise KeyError(name)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (stored in saved models and read back by :func:`from_dict`)."""
+        return {
+            "name": self.name,
+            "bands": [{k: v for k, v in b.__dict__.items() if v is not None} for b in self.bands],
+            "columns": {
+                k: v
+                for k in ("id", "redshift", "size", "ra", "dec")
+                if (v := getattr(self, k)) is not None
+            },
+            "missing": {"sentinels": list(self.sentinels)},
+            "reference_band": self.reference_band,
+            "mag_err_floor": self.mag_err_floor,
+        }

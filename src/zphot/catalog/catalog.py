@@ -1,0 +1,232 @@
+"""The :class:`Catalog`: a table plus its survey description, with magnitudes made clean once.
+
+pandas was chosen as the table type because every reader (pyarrow, astropy, h5py, numpy)
+converts to it directly, users already know it, and pass-through columns (ids, classes) keep
+their dtypes; the numeric core (magnitudes, errors) is held as float64 arrays beside it so
+estimators work on arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ..exceptions import CatalogError, MissingBandError, MissingColumnError
+from ..io import read_table
+from .bands import Survey
+from .photometry import clean_magnitudes, flux_err_to_mag_err, flux_to_mag
+from .survey import load_survey
+
+__all__ = ["Catalog", "read_catalog"]
+
+
+class Catalog:
+    """A photometric catalog: magnitudes per band (NaN = missing) and the roles of columns.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The file's columns, carried through untouched.
+    survey : Survey
+        Which columns hold which band and role.
+    source : str
+        Where the table came from, used in every error message.
+
+    Attributes
+    ----------
+    mags : ndarray, shape (n, n_bands)
+        AB magnitudes in survey band order; NaN where not measured.
+    mag_errs : ndarray, shape (n, n_bands)
+        Magnitude errors; NaN where not given or not measured.
+    """
+
+    def __init__(self, table: pd.DataFrame, survey: Survey, source: str = "<table>") -> None:
+        self.table = table.reset_index(drop=True)
+        self.survey = survey
+        self.source = source
+        have = list(map(str, table.columns))
+        for role in ("id", "redshift", "size", "ra", "dec"):
+            col = getattr(survey, role)
+            if col is not None and col not in table.columns and role != "redshift":
+                raise MissingColumnError(source, col, have, f"it is the survey's '{role}' column")
+        n = len(table)
+        self.mags = np.empty((n, len(survey.bands)))
+        self.mag_errs = np.full((n, len(survey.bands)), np.nan)
+        for j, band in enumerate(survey.bands):
+            for col in band.columns:
+                if col not in table.columns:
+                    raise MissingColumnError(
+                        source, col, have, f"band '{band.name}' reads it; map it with --survey FILE"
+                    )
+            if band.mag:
+                self.mags[:, j] = clean_magnitudes(self._numeric(band.mag), survey.sentinels)
+                if band.mag_err:
+                    err = clean_magnitudes(self._numeric(band.mag_err), survey.sentinels)
+                    self.mag_errs[:, j] = np.where(err > 0, err, np.nan)
+            else:
+                flux = self._numeric(band.flux)
+                self.mags[:, j] = flux_to_mag(flux, band.flux_unit)
+                if band.flux_err:
+                    self.mag_errs[:, j] = flux_err_to_mag_err(flux, self._numeric(band.flux_err))
+        self.mag_errs[np.isnan(self.mags)] = np.nan
+
+    def _numeric(self, column: str) -> NDArray[np.float64]:
+        try:
+            return pd.to_numeric(self.table[column], errors="raise").to_numpy(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise CatalogError(f"{self.source}: column '{column}' is not numeric ({exc})") from exc
+
+    # --- roles ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __repr__(self) -> str:
+        return f"<Catalog {self.source!r}: {len(self)} rows, bands {''.join(self.bands)}>"
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        return self.survey.band_names
+
+    def _role(self, role: str) -> NDArray | None:
+        col = getattr(self.survey, role)
+        if col is None or col not in self.table.columns:
+            return None
+        return self.table[col].to_numpy()
+
+    @property
+    def z(self) -> NDArray[np.float64] | None:
+        """Spectroscopic (or true) redshift, if the catalog has one."""
+        z = self._role("redshift")
+        return None if z is None else clean_magnitudes(z, self.survey.sentinels)
+
+    def require_z(self) -> NDArray[np.float64]:
+        """The redshift column, or a clear error naming it (training needs it)."""
+        z = self.z
+        if z is None:
+            col = self.survey.redshift or "(none mapped)"
+            raise MissingColumnError(
+                self.source, col, list(map(str, self.table.columns)), "training needs redshifts"
+            )
+        if np.isnan(z).any():
+            bad = np.flatnonzero(np.isnan(z))
+            raise CatalogError(
+                f"{self.source}: column '{self.survey.redshift}' has {len(bad)} missing "
+                f"value(s), first at row {bad[0]}; apply a redshift cut first"
+            )
+        return z
+
+    @property
+    def size(self) -> NDArray[np.float64] | None:
+        s = self._role("size")
+        return None if s is None else clean_magnitudes(s, self.survey.sentinels)
+
+    @property
+    def ids(self) -> NDArray | None:
+        return self._role("id")
+
+    @property
+    def ra(self) -> NDArray | None:
+        return self._role("ra")
+
+    @property
+    def dec(self) -> NDArray | None:
+        return self._role("dec")
+
+    # --- bands by name -------------------------------------------------------------------
+
+    def _band_index(self, bands: Sequence[str] | None) -> list[int]:
+        if bands is None:
+            return list(range(len(self.bands)))
+        idx = []
+        for b in bands:
+            if b not in self.bands:
+                raise MissingBandError(b, self.source, list(self.bands))
+            idx.append(self.bands.index(b))
+        return idx
+
+    def magnitudes(self, bands: Sequence[str] | None = None) -> NDArray[np.float64]:
+        """Magnitudes of ``bands`` in that order (matched by name), NaN where missing."""
+        return self.mags[:, self._band_index(bands)]
+
+    def errors(self, bands: Sequence[str] | None = None) -> NDArray[np.float64]:
+        """Magnitude errors of ``bands``, floored at the survey's ``mag_err_floor``."""
+        err = self.mag_errs[:, self._band_index(bands)]
+        floor = self.survey.mag_err_floor
+        return np.where(np.isnan(err), floor, np.maximum(err, floor))
+
+    def missing_fraction(self) -> dict[str, float]:
+        """Fraction of rows without a measurement, per band."""
+        if len(self) == 0:
+            return {b: 0.0 for b in self.bands}
+        return dict(zip(self.bands, np.isnan(self.mags).mean(axis=0).tolist(), strict=True))
+
+    # --- new catalogs --------------------------------------------------------------------
+
+    def take(self, rows: NDArray) -> Catalog:
+        """A new catalog holding ``rows`` (integer indices or a boolean mask)."""
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        new = object.__new__(Catalog)
+        new.table = self.table.iloc[rows].reset_index(drop=True)
+        new.survey, new.source = self.survey, self.source
+        new.mags, new.mag_errs = self.mags[rows], self.mag_errs[rows]
+        return new
+
+    def with_magnitudes(self, mags: NDArray[np.float64]) -> Catalog:
+        """A copy with the magnitude array replaced (e.g. after imputation)."""
+        if mags.shape != self.mags.shape:
+            raise ValueError(f"magnitudes shape {mags.shape} != {self.mags.shape}")
+        new = self.take(np.arange(len(self)))
+        new.mags = np.array(mags, dtype=np.float64)
+        return new
+
+
+def read_catalog(
+    path: str | os.PathLike,
+    survey: str | os.PathLike | Survey = "sdss",
+    format: str | None = None,
+    **kwargs: object,
+) -> Catalog:
+    """Read a photometric catalog and map its columns to bands.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Parquet, FITS, HDF5, CSV or NumPy structured ``.npy`` file.
+    survey : str, PathLike or Survey
+        A preset name (``"sdss"``, ``"lsst"``), a survey TOML file, or a :class:`Survey`.
+    format : str, optional
+        Force a file format instead of identifying it from magic bytes and suffix.
+
+    Raises
+    ------
+    MissingColumnError
+        A mapped column is not in the file (the message lists the columns present).
+    CatalogError
+        The file has no rows, or no band is measured in any row.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "cat.csv")
+    >>> pd.DataFrame({b: [18.0, 99.0] for b in "ugriz"} | {"redshift": [0.1, 0.2]}).to_csv(
+    ...     path, index=False)
+    >>> cat = read_catalog(path, "sdss")
+    >>> len(cat), cat.bands, bool(np.isnan(cat.mags[1]).all())
+    (2, ('u', 'g', 'r', 'i', 'z'), True)
+    """
+    survey = load_survey(survey)
+    table = read_table(path, format=format, **kwargs)
+    cat = Catalog(table, survey, source=str(path))
+    if len(cat) == 0:
+        raise CatalogError(f"{path}: the table has no rows")
+    if np.isnan(cat.mags).all():
+        cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
+        raise CatalogError(f"{path}: no measured magnitude in any row (columns {cols})")
+    return cat

@@ -1,0 +1,134 @@
+"""Gradient-boosted trees (LightGBM): the strong classical reference.
+
+Point estimates come from a regressor on the features. The PDF is a split normal centred there,
+its lower and upper widths from quantile regressors at 16% and 84% (distribution-free, and
+asymmetric where the redshift distribution is).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..catalog.catalog import Catalog
+from .base import Interval, PhotoZEstimator
+
+__all__ = ["LightGBMEstimator"]
+
+_LEVELS = (0.16, 0.5, 0.84)
+
+
+class LightGBMEstimator(PhotoZEstimator):
+    """LightGBM regression of z, with quantile models for the PDF.
+
+    Parameters
+    ----------
+    n_estimators, learning_rate, num_leaves, min_child_samples : LightGBM settings
+    n_jobs : int
+        Threads (defaults to the machine's cores).
+    inputs, scaler, grid, point, random_state
+        See :class:`~zphot.estimators.base.PhotoZEstimator`.
+
+    Attributes
+    ----------
+    boosters_ : dict
+        LightGBM boosters: ``"mean"`` and one per quantile level.
+    """
+
+    name = "lgbm"
+    tags: ClassVar[dict] = {"network": False, "synthetic_tolerance": 0.03}
+    _constraints: ClassVar[dict] = {
+        "n_estimators": Interval(1, None, integer=True),
+        "learning_rate": Interval(1e-5, 1.0),
+        "num_leaves": Interval(2, 4096, integer=True),
+        "min_child_samples": Interval(1, None, integer=True),
+    }
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 1000,
+        learning_rate: float = 0.03,
+        num_leaves: int = 31,
+        min_child_samples: int = 20,
+        n_jobs: int | None = None,
+        inputs: str = "colours",
+        scaler: str = "none",
+        grid: tuple[float, float, int] | None = None,
+        point: str = "mean",
+        random_state: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.n_jobs = n_jobs
+        self.inputs = inputs
+        self.scaler = scaler
+        self.grid = grid
+        self.point = point
+        self.random_state = random_state
+
+    def _params(self, objective: str, alpha: float | None = None) -> dict:
+        import os
+
+        p = {
+            "objective": objective,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "subsample": 0.8,
+            "subsample_freq": 1,
+            "colsample_bytree": 0.9,
+            "seed": self.random_state,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": self.n_jobs or os.cpu_count() or 1,
+            "verbose": -1,
+        }
+        if alpha is not None:
+            p["alpha"] = alpha
+        return p
+
+    def _fit(self, catalog: Catalog, z: NDArray[np.float64], validation: Catalog | None) -> None:
+        import lightgbm as lgb
+
+        x, _ = self.preprocessing_.transform(catalog)
+        self.boosters_ = {}
+        train = lgb.Dataset(x, z, free_raw_data=False)
+        self.boosters_["mean"] = lgb.train(self._params("regression"), train, self.n_estimators)
+        # Quantile models converge slowly at a small learning rate; a larger rate and a third of
+        # the trees settle them in a fraction of the point model's time.
+        n_q = max(1, self.n_estimators // 3)
+        for q in _LEVELS:
+            params = self._params("quantile", q) | {"learning_rate": min(0.1, 3 * self.learning_rate)}
+            self.boosters_[f"q{q}"] = lgb.train(params, train, n_q)
+
+    def _predict_probs(self, catalog: Catalog) -> NDArray[np.float64]:
+        x, _ = self.preprocessing_.transform(catalog)
+        mean = self.boosters_["mean"].predict(x)
+        qs = np.column_stack([self.boosters_[f"q{q}"].predict(x) for q in _LEVELS])
+        qs = np.sort(qs, axis=1)
+        floor = self.grid_.width
+        lo = np.maximum(qs[:, 1] - qs[:, 0], floor)[:, None]
+        hi = np.maximum(qs[:, 2] - qs[:, 1], floor)[:, None]
+        # Split normal: each side's sigma from its quantile distance, densities matched at the
+        # peak so the PDF is continuous (the normalisation happens in the base class).
+        d = self.grid_.centres[None, :] - mean[:, None]
+        return np.exp(-0.5 * (d / np.where(d < 0, lo, hi)) ** 2)
+
+    def _get_state(self) -> tuple[dict, dict[str, NDArray]]:
+        arrays = {
+            name: np.frombuffer(b.model_to_string().encode(), dtype=np.uint8)
+            for name, b in self.boosters_.items()
+        }
+        return {"boosters": list(self.boosters_)}, arrays
+
+    def _set_state(self, meta: dict, arrays: dict[str, NDArray]) -> None:
+        import lightgbm as lgb
+
+        self.boosters_ = {
+            name: lgb.Booster(model_str=arrays[name].tobytes().decode()) for name in meta["boosters"]
+        }

@@ -1,0 +1,143 @@
+"""Readers and writers for each table format, registered with :mod:`zphot.io.registry`.
+
+Kept in one small module because each format is a few lines over a well-kept library (pyarrow,
+astropy, h5py, pandas, numpy); the registry is what the rest of zphot sees.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import FormatError
+from .registry import register_format
+
+
+def _decode_bytes(df: pd.DataFrame) -> pd.DataFrame:
+    """Byte-string columns (FITS, NumPy, HDF5) become str, stripped, so selections compare text."""
+    for col in df.columns:
+        if df[col].dtype == object and len(df) and isinstance(df[col].iloc[0], bytes):
+            df[col] = df[col].str.decode("utf-8").str.strip()
+    return df
+
+
+def _from_records(arr: np.ndarray) -> pd.DataFrame:
+    if arr.dtype.names is None:
+        raise FormatError("not a structured (record) array: column names are needed")
+    cols = {}
+    for name in arr.dtype.names:
+        values = arr[name]
+        if values.ndim != 1:
+            raise FormatError(f"column '{name}' is multidimensional {values.shape}")
+        if values.dtype.byteorder not in ("=", "|"):
+            values = values.astype(values.dtype.newbyteorder("="))
+        cols[name] = values
+    return _decode_bytes(pd.DataFrame(cols))
+
+
+# --- Parquet ----------------------------------------------------------------------------------
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=columns).to_pandas()
+
+
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), path)
+
+
+# --- FITS -------------------------------------------------------------------------------------
+
+
+def read_fits(path: Path, hdu: int | str = 1) -> pd.DataFrame:
+    from astropy.io import fits
+
+    with fits.open(path, memmap=False) as hdul:
+        data = hdul[hdu].data
+        if data is None or data.dtype.names is None:
+            raise FormatError(f"HDU {hdu} holds no table")
+        return _from_records(np.asarray(data))
+
+
+def write_fits(table: pd.DataFrame, path: Path) -> None:
+    from astropy.table import Table
+
+    Table.from_pandas(table).write(path, format="fits", overwrite=True)
+
+
+# --- HDF5 -------------------------------------------------------------------------------------
+
+
+def read_hdf5(path: Path, key: str | None = None) -> pd.DataFrame:
+    """Read a group of equal-length 1-D datasets (tables_io / RAIL layout) or a compound dataset.
+
+    Without ``key`` the root is used if it holds datasets, else its only group (DC2's
+    ``photometry``).
+    """
+    import h5py
+
+    with h5py.File(path, "r") as fh:
+        node = fh[key] if key else fh
+        if isinstance(node, h5py.Group) and not any(
+            isinstance(v, h5py.Dataset) for v in node.values()
+        ):
+            groups = [k for k, v in node.items() if isinstance(v, h5py.Group)]
+            if len(groups) != 1:
+                raise FormatError(f"pass key= one of the groups {groups}")
+            node = node[groups[0]]
+        if isinstance(node, h5py.Dataset):
+            return _from_records(node[()])
+        cols = {k: v[()] for k, v in node.items() if isinstance(v, h5py.Dataset) and v.ndim == 1}
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) != 1:
+            raise FormatError(f"datasets in '{node.name}' have different lengths {sorted(lengths)}")
+        return _decode_bytes(pd.DataFrame(cols))
+
+
+def write_hdf5(table: pd.DataFrame, path: Path) -> None:
+    import h5py
+
+    with h5py.File(path, "w") as fh:
+        for col in table.columns:
+            values = table[col].to_numpy()
+            if values.dtype == object:
+                values = values.astype("S")
+            fh.create_dataset(str(col), data=values)
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def read_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    return pd.read_csv(path, sep=sep, comment="#", usecols=columns)
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False)
+
+
+# --- NumPy structured .npy --------------------------------------------------------------------
+
+
+def read_npy(path: Path) -> pd.DataFrame:
+    return _from_records(np.load(path, allow_pickle=False))
+
+
+def write_npy(table: pd.DataFrame, path: Path) -> None:
+    with open(path, "wb") as fh:
+        np.save(fh, table.to_records(index=False), allow_pickle=False)
+
+
+register_format("parquet", (".parquet", ".pq"), b"PAR1", read_parquet, write_parquet)
+register_format("fits", (".fits", ".fit", ".fits.gz"), b"SIMPLE  =", read_fits, write_fits)
+register_format("hdf5", (".hdf5", ".h5", ".hdf"), b"\x89HDF\r\n\x1a\n", read_hdf5, write_hdf5)
+register_format("npy", (".npy",), b"\x93NUMPY", read_npy, write_npy)
+register_format("csv", (".csv", ".tsv", ".txt"), None, read_csv, write_csv)
