@@ -63,7 +63,8 @@ def read_fits(path: Path, hdu: int | str = 1) -> pd.DataFrame:
         data = hdul[hdu].data
         if data is None or data.dtype.names is None:
             raise FormatError(f"HDU {hdu} holds no table")
-        return _from_records(np.asarray(data))
+        # Field access on the FITS_rec (not its raw buffer) applies TZERO/TSCAL and logicals.
+        return _from_records(data)
 
 
 def write_fits(table: pd.DataFrame, path: Path) -> None:
@@ -104,11 +105,12 @@ def read_hdf5(path: Path, key: str | None = None) -> pd.DataFrame:
 def write_hdf5(table: pd.DataFrame, path: Path) -> None:
     import h5py
 
-    with h5py.File(path, "w") as fh:
+    # Creation order tracked, so the columns read back in the order they were written.
+    with h5py.File(path, "w", track_order=True) as fh:
         for col in table.columns:
             values = table[col].to_numpy()
-            if values.dtype == object:
-                values = values.astype("S")
+            if values.dtype == object:  # text as UTF-8 bytes ("S" alone fails on non-ASCII)
+                values = np.char.encode(values.astype(str), "utf-8")
             fh.create_dataset(str(col), data=values)
 
 
@@ -132,8 +134,13 @@ def read_npy(path: Path) -> pd.DataFrame:
 
 
 def write_npy(table: pd.DataFrame, path: Path) -> None:
+    # Text columns arrive as object arrays, which np.save can only pickle; as fixed-width
+    # unicode they are plain bytes that read back with allow_pickle=False.
+    columns = [table[c].to_numpy() for c in table.columns]
+    columns = [v.astype(str) if v.dtype == object else v for v in columns]
+    records = np.rec.fromarrays(columns, names=[str(c) for c in table.columns])
     with open(path, "wb") as fh:
-        np.save(fh, table.to_records(index=False), allow_pickle=False)
+        np.save(fh, records, allow_pickle=False)
 
 
 register_format("parquet", (".parquet", ".pq"), b"PAR1", read_parquet, write_parquet)

@@ -1,0 +1,42 @@
+"""Typer wiring: the ``zphot`` command and its subcommands (each in cli/commands/)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .commands.evaluate import evaluate
+from .commands.info import info
+from .commands.model import models, predict, train
+from .console import configure_logging, state
+
+app = typer.Typer(
+    name="zphot",
+    help="Photometric redshifts with machine learning: read catalogs, train, predict, evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    verbose: Annotated[int, typer.Option("-v", count=True, help="More log output.")] = 0,
+    quiet: Annotated[bool, typer.Option("-q", help="Only warnings and errors.")] = False,
+) -> None:
+    state["debug"] = debug
+    configure_logging(verbose, quiet)
+
+
+app.command()(info)
+app.command()(evaluate)
+app.command()(train)
+app.command()(predict)
+app.command()(models)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

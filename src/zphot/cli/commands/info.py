@@ -1,0 +1,50 @@
+"""``zphot info``: what is in a catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.table import Table
+
+from ..console import command, out
+from ..options import Preset, Select, SurveyFile, open_catalog
+
+
+@command
+def info(
+    catalog: str,
+    preset: Preset = None,
+    survey: SurveyFile = None,
+    select: Select = None,
+) -> None:
+    """Rows, bands, missing fractions and the redshift range of a catalog.
+
+    Example: zphot info ../shared/data/sdss_galaxy_colors.npy --preset sdss
+    """
+    cat = open_catalog(catalog, preset, survey, select)
+    out.print(f"[bold]{cat.source}[/]  survey [cyan]{cat.survey.name}[/]")
+    out.print(f"rows: {len(cat):,}")
+    out.print(f"bands: {len(cat.bands)} ({' '.join(cat.bands)})")
+    table = Table("band", "column", "missing", "min", "median", "max")
+    missing = cat.missing_fraction()
+    for j, band in enumerate(cat.survey.bands):
+        m = cat.mags[:, j]
+        ok = m[np.isfinite(m)]
+        stats = [f"{v:.2f}" for v in (ok.min(), np.median(ok), ok.max())] if len(ok) else ["-"] * 3
+        table.add_row(band.name, band.mag or band.flux, f"{missing[band.name]:.2%}", *stats)
+    out.print(table)
+    z = cat.z
+    if z is not None:
+        ok = z[np.isfinite(z)]
+        out.print(
+            f"redshift ({cat.survey.redshift}): {len(ok):,} values, "
+            f"range {ok.min():.4f} .. {ok.max():.4f}, median {np.median(ok):.4f}"
+        )
+    else:
+        out.print("redshift: none")
+    if cat.size is not None:
+        out.print(f"size column: {cat.survey.size}")
+    used = {c for b in cat.survey.bands for c in b.columns} | {
+        getattr(cat.survey, r) for r in ("id", "redshift", "size", "ra", "dec")
+    }
+    others = [c for c in cat.table.columns if c not in used]
+    out.print(f"other columns: {', '.join(map(str, others)) or 'none'}")

@@ -1,0 +1,45 @@
+"""The CLI's only rich Console (stderr: messages and progress; stdout: results) and error handling."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ..exceptions import ZphotError
+
+__all__ = ["err", "out", "state", "command"]
+
+err = Console(stderr=True)
+out = Console()
+state = {"debug": False}
+
+
+def command(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command body; a zphot error (or an OS error) becomes one red line and an exit code.
+
+    Exit 1 is bad data, 2 bad usage; ``--debug`` shows the traceback instead.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ZphotError, OSError) as exc:
+            if state["debug"]:
+                raise
+            code = getattr(exc, "exit_code", 1)
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code) from None
+
+    return wrapper
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,95 @@
+"""Options shared by several commands, and turning them into catalogs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..catalog import Catalog, read_catalog, redshift_range, select
+from ..catalog.bands import Survey
+from ..catalog.survey import list_presets, load_survey
+from ..datasets import resolve_catalog
+from ..exceptions import ParameterError
+from ..io import read_table
+
+Preset = Annotated[
+    str | None, typer.Option("--preset", help=f"Survey preset: {', '.join(list_presets())}.")
+]
+SurveyFile = Annotated[
+    Path | None, typer.Option("--survey", help="Survey description TOML (bands, columns).")
+]
+Select = Annotated[
+    list[str] | None,
+    typer.Option("--select", help="Keep rows where COLUMN=VALUE, e.g. spec_class=GALAXY."),
+]
+ZMax = Annotated[
+    float | None, typer.Option("--z-max", help="Drop rows with redshift above this (e.g. 2).")
+]
+
+
+def guess_survey(path: Path) -> Survey:
+    """The first preset whose band columns are all in the file, else a clear error."""
+    columns = set(map(str, read_table(path).columns))
+    for name in list_presets():
+        survey = load_survey(name)
+        if all(set(b.columns) <= columns for b in survey.bands):
+            return survey
+    raise ParameterError(
+        f"{path}: columns match no preset ({', '.join(list_presets())}); "
+        "describe them with --survey FILE.toml"
+    )
+
+
+def resolve_survey(
+    path: Path, preset: str | None, survey_file: Path | None, default: str | None
+) -> Survey:
+    if preset and survey_file:
+        raise ParameterError("give --preset or --survey, not both")
+    if survey_file:
+        return load_survey(survey_file)
+    if preset or default:
+        return load_survey(preset or default)
+    return guess_survey(path)
+
+
+def open_catalog(
+    spec: str,
+    preset: str | None = None,
+    survey_file: Path | None = None,
+    selections: list[str] | None = None,
+    z_max: float | None = None,
+    survey: Survey | None = None,
+) -> Catalog:
+    """Read ``spec`` (a path or ``builtin:NAME``), then apply ``--select`` and ``--z-max``."""
+    path, default = resolve_catalog(spec)
+    if survey is None:
+        if not path.exists():
+            raise ParameterError(f"{path}: no such file")
+        survey = resolve_survey(path, preset, survey_file, default)
+    cat = read_catalog(path, survey)
+    for sel in selections or []:
+        if "=" not in sel:
+            raise ParameterError(f"--select needs COLUMN=VALUE, got {sel!r}")
+        column, value = sel.split("=", 1)
+        cat = select(cat, column.strip(), value.strip())
+    if z_max is not None:
+        cat = redshift_range(cat, -1.0, z_max)
+    return cat
+
+
+def parse_settings(items: list[str] | None) -> dict:
+    """``--set k=v`` pairs; values are read as JSON where they parse (numbers, lists, true)."""
+    params = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ParameterError(f"--set needs NAME=VALUE, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        params[key.strip()] = tuple(value) if isinstance(value, list) else value
+    return params
