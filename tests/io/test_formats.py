@@ -11,7 +11,13 @@ from zphot.exceptions import FormatError, OverwriteError
 from zphot.io import FORMATS, identify_format, read_table, write_table
 from zphot.io.registry import Format
 
-FORMAT_SUFFIX = {"parquet": ".parquet", "fits": ".fits", "hdf5": ".hdf5", "csv": ".csv", "npy": ".npy"}
+FORMAT_SUFFIX = {
+    "parquet": ".parquet",
+    "fits": ".fits",
+    "hdf5": ".hdf5",
+    "csv": ".csv",
+    "npy": ".npy",
+}
 
 
 @pytest.fixture

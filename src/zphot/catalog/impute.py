@@ -73,8 +73,11 @@ class AdjacentColourImputer:
         offsets = pd.DataFrame(mags - cum)
         left = offsets.ffill(axis=1).to_numpy()
         right = offsets.bfill(axis=1).to_numpy()
+        # Mean of the sides that exist; 0/0 leaves rows with nothing measured NaN (np.nanmean
+        # would warn "Mean of empty slice" for each such row).
+        sides = np.stack([left, right])
         with np.errstate(invalid="ignore"):
-            pred = np.nanmean(np.stack([left, right]), axis=0) + cum
+            pred = np.nansum(sides, axis=0) / (~np.isnan(sides)).sum(axis=0) + cum
         filled = np.where(missing, pred, mags)
         counts = (missing & ~np.isnan(filled)).sum(axis=0)
         return filled, counts.astype(np.int64)

@@ -15,7 +15,7 @@ from ..exceptions import ParameterError
 __all__ = ["flux_to_mag", "mag_to_flux", "flux_err_to_mag_err", "clean_magnitudes", "parse_unit"]
 
 _LN10_25 = 2.5 / np.log(10.0)
-_NANOMAGGY = u.def_unit("nanomaggy", 3.631 * u.uJy)  # SDSS's flux unit: 1e-9 of AB zero point
+_NANOMAGGY = u.def_unit("nanomaggy", 1e-9 * u.ABflux)  # SDSS: 1e-9 of the AB zero point
 _ALIASES = {"nanomaggy": _NANOMAGGY, "nanomaggies": _NANOMAGGY, "nmgy": _NANOMAGGY}
 
 

@@ -69,6 +69,11 @@ class PhotoZEstimator(BaseEstimator):
     redshifts, or ``(z_min, z_max, n_bins)``), ``point`` (``mode``, ``mean`` or ``median``),
     ``inputs``, ``scaler`` and ``random_state``.
 
+    ``tags`` adapt the contract suite (:func:`zphot.testing.check_estimator`):
+    ``synthetic_tolerance`` (sigma_NMAD to reach on synthetic data), ``fast_params`` (set with
+    ``set_params`` so the suite trains in seconds), ``synthetic_n_train`` and ``skip_checks``
+    (``{check: reason}``); see :mod:`zphot.testing.contract`.
+
     Attributes
     ----------
     survey_ : Survey

@@ -50,7 +50,12 @@ class KNNEstimator(PhotoZEstimator):
     """
 
     name = "knn"
-    tags: ClassVar[dict] = {"network": False, "synthetic_tolerance": 0.03}
+    tags: ClassVar[dict] = {
+        "network": False,
+        "synthetic_tolerance": 0.03,
+        # For the contract suite (zphot.testing.check_estimator): a shorter k search.
+        "fast_params": {"k_grid": (5, 10, 20), "cv": 2},
+    }
     _constraints: ClassVar[dict] = {
         "weights": Options("distance", "uniform"),
         "kernel_width": Interval(1e-4, 1.0),
