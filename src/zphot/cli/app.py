@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from .commands.compare import compare
 from .commands.evaluate import evaluate
 from .commands.info import info
 from .commands.model import models, predict, train
@@ -35,6 +36,7 @@ app.command()(evaluate)
 app.command()(train)
 app.command()(predict)
 app.command()(models)
+app.command()(compare)
 
 
 def main() -> None:

@@ -1,0 +1,182 @@
+"""The zphot command line end to end, on small synthetic catalogs written to tmp_path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from zphot.cli.app import app
+from zphot.io import read_table
+from zphot.testing import synthetic_catalog
+
+runner = CliRunner()
+
+
+def zphot(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_error_line(result) -> str:
+    """The CLI's error contract: a single 'error:' line on stderr, nothing on stdout."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:")
+    assert result.stdout == ""
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def csvs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("catalogs")
+    paths = {}
+    for name, n, seed in (("train", 600, 0), ("test", 200, 1)):
+        paths[name] = folder / f"{name}.csv"
+        synthetic_catalog(n, random_state=seed).table.to_csv(paths[name], index=False)
+    return paths
+
+
+def test_info_on_a_csv(csvs):
+    result = zphot("info", csvs["train"], "--preset", "sdss")
+    assert result.exit_code == 0, result.output
+    assert "rows: 600" in result.stdout
+    assert "bands: 5 (u g r i z)" in result.stdout
+
+
+def test_bad_path_is_one_line_and_a_non_zero_exit(tmp_path):
+    result = zphot("info", tmp_path / "nope.csv")
+    assert result.exit_code != 0
+    assert "nope.csv: no such file" in one_error_line(result)
+
+
+def test_missing_column_names_it(csvs, tmp_path):
+    path = tmp_path / "no_g.csv"
+    pd.read_csv(csvs["train"]).drop(columns="g").to_csv(path, index=False)
+    result = zphot("info", path, "--preset", "sdss")
+    assert result.exit_code == 1
+    assert "column 'g' missing" in one_error_line(result)
+
+
+def test_nan_only_file_is_refused(csvs, tmp_path):
+    path = tmp_path / "nan.csv"
+    table = pd.read_csv(csvs["train"]).head(20)
+    table[:] = np.nan
+    table.to_csv(path, index=False)
+    result = zphot("info", path, "--preset", "sdss")
+    assert result.exit_code == 1
+    assert "no measured magnitude" in one_error_line(result)
+
+
+def test_evaluate_a_predictions_file(tmp_path):
+    path = tmp_path / "pred.parquet"
+    z = np.linspace(0.1, 1.0, 50)
+    pd.DataFrame({"z_spec": z, "z_phot": z + 0.01}).to_parquet(path)
+    result = zphot("evaluate", path)
+    assert result.exit_code == 0, result.output
+    assert "sigma_nmad" in result.stdout and "outlier_015" in result.stdout
+
+
+def test_train_then_predict_round_trip(csvs, tmp_path):
+    model = tmp_path / "knn.zphot"
+    result = zphot(
+        "train",
+        "--model",
+        "knn",
+        "--catalog",
+        csvs["train"],
+        "--preset",
+        "sdss",
+        "--set",
+        "k=10",
+        "--out",
+        model,
+    )
+    assert result.exit_code == 0, result.output
+    assert model.exists()
+    out = tmp_path / "z.parquet"
+    result = zphot("predict", "--model", model, "--catalog", csvs["test"], "--out", out)
+    assert result.exit_code == 0, result.output
+    pred = read_table(out)
+    assert len(pred) == 200
+    assert {"z_phot", "z_err", "out_of_coverage", "z_spec"} <= set(pred.columns)
+    assert np.median(np.abs(pred["z_phot"] - pred["z_spec"])) < 0.03
+    assert zphot("evaluate", out).exit_code == 0
+
+
+COMPARE_FAST = ["--set=knn.k=10", "--set=lgbm.n_estimators=50", "--set=lgbm.n_jobs=1"]
+
+
+def test_compare_writes_the_report(csvs, tmp_path):
+    out = tmp_path / "cmp"
+    result = zphot(
+        "compare",
+        "--catalog",
+        csvs["train"],
+        "--preset",
+        "sdss",
+        "--models",
+        "knn,lgbm",
+        *COMPARE_FAST,
+        "--seed",
+        "7",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"report: {out / 'report.html'}" in result.stdout
+    assert "σ_NMAD" in result.stdout and "lgbm" in result.stdout
+    table = pd.read_csv(out / "results.csv")
+    assert table["model"].tolist() == ["knn", "lgbm"]
+    assert table.loc[0, "sigma_nmad"] < 0.05  # lgbm with 50 trees is not accurate, only fast
+    assert np.isfinite(table.drop(columns=["model", "settings"]).to_numpy(float)).all()
+    assert "n_estimators=50" in table.loc[1, "settings"]
+    assert "random_state=7" in table.loc[0, "settings"]
+    html = (out / "report.html").read_text()
+    assert "--split-seed" not in html and "70% / 30% of --catalog, seed 42" in html
+    # 70% of 600 for training, the rest for testing
+    assert len(read_table(out / "predictions_lgbm.parquet")) == 180
+    assert zphot("evaluate", out / "predictions_knn.parquet").exit_code == 0
+
+    again = zphot("compare", "--catalog", csvs["train"], "--models", "knn", "--out", out)
+    assert again.exit_code == 2
+    assert "--overwrite" in one_error_line(again)
+
+
+def test_compare_with_a_separate_test_catalog(csvs, tmp_path):
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / "stale.txt").write_text("x")
+    result = zphot(
+        "compare",
+        "--catalog",
+        csvs["train"],
+        "--test",
+        csvs["test"],
+        "--models",
+        "knn",
+        "--set",
+        "knn.k=10",
+        "--out",
+        out,
+        "--overwrite",
+    )
+    assert result.exit_code == 0, result.output
+    assert len(read_table(out / "predictions_knn.parquet")) == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--models", "knn", "--set", "lgbm.n_estimators=5"), "model 'lgbm' is not compared"),
+        (("--models", "knn", "--set", "k=5"), "MODEL.PARAM=VALUE"),
+        (("--models", "knn", "--set", "knn.nope=5"), "unknown parameter"),
+        (("--models", "nope"), "unknown model 'nope'"),
+        (("--models", " , "), "--models needs"),
+    ],
+)
+def test_compare_usage_errors_fail_before_training(csvs, tmp_path, args, message):
+    result = zphot("compare", "--catalog", csvs["train"], *args, "--out", tmp_path / "o")
+    assert result.exit_code == 2
+    assert message in one_error_line(result)
+    assert not (tmp_path / "o").exists()
