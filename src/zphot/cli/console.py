@@ -1,10 +1,12 @@
-"""The CLI's only rich Console (stderr: messages and progress; stdout: results) and error handling."""
+"""The CLI's only rich Console and its error handling.
+
+Messages and progress go to stderr, results to stdout, so pipes work.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -41,5 +43,12 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
+    """Library log records go through rich on stderr, so they print above progress bars."""
+    from rich.logging import RichHandler
+
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if verbose == 0 and not quiet:
+        level = logging.WARNING  # per-epoch and per-member chatter only with -v
+    handler = RichHandler(console=err, show_path=False, show_time=False)
+    logging.basicConfig(level=level, handlers=[handler], format="%(name)s: %(message)s",
+                        force=True)

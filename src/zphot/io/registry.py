@@ -96,7 +96,7 @@ def write_table(
     format: str | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write ``table`` atomically (temporary file, fsync, rename); refuse to overwrite by default."""
+    """Write ``table`` atomically (temp file, fsync, rename); refuse to overwrite by default."""
     path = Path(path)
     name = format or identify_format(path, for_writing=True)
     with atomic_path(path, overwrite=overwrite) as tmp:

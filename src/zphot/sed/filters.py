@@ -55,7 +55,7 @@ class Filter:
     --------
     >>> f = Filter("box", [4000.0, 4001.0, 5000.0, 5001.0], [0.0, 1.0, 1.0, 0.0])
     >>> round(f.pivot_wavelength)
-    4485
+    4473
     """
 
     __slots__ = ("name", "wavelength", "response")
@@ -112,8 +112,7 @@ class Filter:
 def _load_named(spec: str) -> Filter:
     if spec.startswith("bpz:"):
         name = spec[4:]
-        wl, r = _read_columns(bpz_data_file("FILTER", f"{name.removesuffix('.res')}.res"),
-                              "filter")
+        wl, r = _read_columns(bpz_data_file("FILTER", f"{name.removesuffix('.res')}.res"), "filter")
         return Filter(spec, wl, np.clip(r, 0.0, None))
     import speclite.filters
 
@@ -142,9 +141,9 @@ def load_filter(spec: str | os.PathLike) -> Filter:
     Examples
     --------
     >>> load_filter("sdss2010-r")
-    Filter('sdss2010-r', 5360-7240 A)
+    Filter('sdss2010-r', 5379-7041 A)
     >>> round(load_filter("bpz:DC2LSST_i").pivot_wavelength)
-    7532
+    7537
     """
     path = Path(spec)
     if path.is_file():
@@ -169,7 +168,7 @@ def survey_filters(survey: Survey, bands: tuple[str, ...] | None = None) -> tupl
         if not band.filter:
             raise ParameterError(
                 f"survey '{survey.name}': band '{name}' has no filter curve; add "
-                f"filter = \"...\" to its [[bands]] entry ({_FORMS})"
+                f'filter = "..." to its [[bands]] entry ({_FORMS})'
             )
         out.append(load_filter(band.filter))
     return tuple(out)

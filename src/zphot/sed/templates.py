@@ -174,8 +174,9 @@ def load_sed(spec: str | os.PathLike) -> SED:
     return SED(path.name.removesuffix(".sed"), wl, fl)
 
 
-def load_templates(spec: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_TEMPLATES,
-                   ) -> tuple[SED, ...]:
+def load_templates(
+    spec: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_TEMPLATES,
+) -> tuple[SED, ...]:
     """Read a template set, in its list order.
 
     Parameters
@@ -203,7 +204,8 @@ def load_templates(spec: str | os.PathLike | Sequence[str | os.PathLike] = DEFAU
     if not path.is_file():
         path = bpz_data_file("SED", str(spec))
     names = [
-        line.split()[0] for line in path.read_text().splitlines()
+        line.split()[0]
+        for line in path.read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     if not names:
