@@ -53,7 +53,9 @@ def test_cells_assign_every_galaxy_and_interlace():
 def test_soft_label_fit_recovers_a_known_blur(sigma):
     grid = RedshiftGrid(0.0, 0.4, 200)
     c = grid.centres
-    p_photo = np.exp(-0.5 * ((c - 0.12) / 0.01) ** 2) + 0.5 * np.exp(-0.5 * ((c - 0.25) / 0.005) ** 2)
+    p_photo = np.exp(-0.5 * ((c - 0.12) / 0.01) ** 2) + 0.5 * np.exp(
+        -0.5 * ((c - 0.25) / 0.005) ** 2
+    )
     p_spec = gaussian_filter1d(p_photo, sigma / grid.width, mode="constant")
     fitted = fit_sigma_from_histograms(p_photo, p_spec, grid.width)
     assert fitted == pytest.approx(sigma, rel=0.1)

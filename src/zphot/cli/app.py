@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 
 from .commands.compare import compare
+from .commands.debias import debias
 from .commands.evaluate import evaluate
 from .commands.info import info
 from .commands.model import models, predict, train
+from .commands.simulate import simulate_app
 from .console import configure_logging, state
 
 app = typer.Typer(
@@ -37,6 +39,8 @@ app.command()(train)
 app.command()(predict)
 app.command()(models)
 app.command()(compare)
+app.command()(debias)
+app.add_typer(simulate_app, name="simulate")
 
 
 def main() -> None:

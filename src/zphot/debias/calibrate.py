@@ -37,8 +37,9 @@ class ResidualCalibration:
         i = np.floor((np.asarray(z_photo) - self.z0_) / self.bin_width).astype(np.int64)
         return np.clip(i, 0, self.n_bins_ - 1)
 
-    def fit(self, z_photo: NDArray, z_spec: NDArray, cell: NDArray, n_cells: int
-            ) -> ResidualCalibration:
+    def fit(
+        self, z_photo: NDArray, z_spec: NDArray, cell: NDArray, n_cells: int
+    ) -> ResidualCalibration:
         z_photo, z_spec, cell = map(np.asarray, (z_photo, z_spec, cell))
         self.z0_ = float(np.floor(z_photo.min() / self.bin_width) * self.bin_width)
         self.n_bins_ = int(np.ceil((z_photo.max() - self.z0_) / self.bin_width)) + 1
@@ -62,8 +63,12 @@ class ResidualCalibration:
         return z_photo - self.table_[np.asarray(cell), self._bin(z_photo)]
 
     def get_state(self) -> tuple[dict, dict[str, NDArray]]:
-        meta = {"bin_width": self.bin_width, "min_count": self.min_count, "z0": self.z0_,
-                "n_bins": self.n_bins_}
+        meta = {
+            "bin_width": self.bin_width,
+            "min_count": self.min_count,
+            "z0": self.z0_,
+            "n_bins": self.n_bins_,
+        }
         return meta, {"table": self.table_, "counts": self.counts_}
 
     @classmethod

@@ -44,8 +44,9 @@ class MagnitudeCells:
             )
 
     @classmethod
-    def from_magnitudes(cls, mags: NDArray, width: float = 0.5, cells_per_head: int = 2,
-                        coverage: float = 0.99) -> MagnitudeCells:
+    def from_magnitudes(
+        cls, mags: NDArray, width: float = 0.5, cells_per_head: int = 2, coverage: float = 0.99
+    ) -> MagnitudeCells:
         """Cells of ``width`` mag spanning the central ``coverage`` of the data (defaults scale
         with the sample instead of fixing SDSS's [12.5, 18])."""
         m = np.asarray(mags, dtype=np.float64)
@@ -85,5 +86,9 @@ class MagnitudeCells:
         return out
 
     def to_dict(self) -> dict:
-        return {"m_min": self.m_min, "m_max": self.m_max, "n_cells": self.n_cells,
-                "cells_per_head": self.cells_per_head}
+        return {
+            "m_min": self.m_min,
+            "m_max": self.m_max,
+            "n_cells": self.n_cells,
+            "cells_per_head": self.cells_per_head,
+        }

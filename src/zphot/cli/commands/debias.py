@@ -1,0 +1,68 @@
+"""``zphot debias``: the four bias-correction steps of Lin et al. (2022), one model per step."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ...io import check_writable
+from ..console import command, err, out
+from ..options import Preset, Select, SurveyFile, ZMax, open_catalog, parse_settings
+
+
+@command
+def debias(
+    model: Annotated[str, typer.Option("--model", help="Network estimator: mlp, cnn1d, gat.")],
+    catalog: Annotated[str, typer.Option(help="Training catalog (needs redshifts).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for step1..step4 models.")],
+    preset: Preset = None,
+    survey: SurveyFile = None,
+    select: Select = None,
+    z_max: ZMax = None,
+    labels: Annotated[
+        str, typer.Option(help="Step 3 labels: soft-shifted, hard-shifted or soft.")
+    ] = "soft-shifted",
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Debiasing parameter NAME=VALUE (e.g. kept_fraction=0.3)."),
+    ] = None,
+    network: Annotated[
+        list[str] | None,
+        typer.Option("--net", help="Network parameter NAME=VALUE (e.g. max_epochs=30)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="random_state.")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing step models.")] = False,
+) -> None:
+    """Train a network with Steps 1-4 of the bias correction and save a model per step.
+
+    DIR/step1..step3 give the individual view (z_phot flat in z_spec); DIR/step4 adds the bulk
+    view (z_phot_bulk, flat in z_phot) and recalibrated PDFs. Each works with zphot predict.
+    Example: zphot debias --model mlp --catalog train.parquet --preset sdss --out debiased/
+    """
+    from ...debias import DebiasedEstimator
+
+    paths = {k: out_dir / f"step{k}" for k in (1, 2, 3, 4)}
+    for p in paths.values():
+        check_writable(p, overwrite)
+    params = parse_settings(settings) | {
+        "base": model,
+        "base_params": parse_settings(network) or None,
+        "labels": labels,
+        "random_state": seed,
+    }
+    est = DebiasedEstimator(**params)
+    cat = open_catalog(catalog, preset, survey, select, z_max)
+    t0 = time.perf_counter()
+    with err.status(f"debiasing {model} on {len(cat):,} galaxies (Steps 1-4, cross-fitted)"):
+        est.fit(cat)
+    for k, path in paths.items():
+        est.at_step(k).save(path, overwrite=overwrite)
+    info = est.info_
+    out.print(
+        f"N_th {info['n_th']} (subset {info['subset_size']:,} of {info['n_train']:,}), "
+        f"sigma_1 per head {[round(s, 4) for s in info['sigma1']]}"
+    )
+    err.print(f"done in {time.perf_counter() - t0:.0f} s -> {', '.join(map(str, paths.values()))}")

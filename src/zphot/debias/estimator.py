@@ -1,0 +1,490 @@
+"""Lin et al. (2022) bias correction on top of any zphot network estimator.
+
+Step 1 trains the network with a magnitude-factorised output module. Steps 2 and 3 freeze the
+representation and retrain only the redshift heads on a nearly flat (z, magnitude) subset,
+then on an extended grid with soft, shifted labels: the mode of the resulting PDF is the
+*individual* estimate, flat in z_spec. Step 4 calibrates the mean residual in (magnitude,
+z_photo) cells from out-of-fold predictions: the *bulk* estimate, flat in z_photo. The PDF of
+Steps 1-3 is recalibrated (PIT remapping fitted out of fold) so it stays trustworthy.
+
+References
+----------
+Lin, Q., Fouchez, D., Pasquet, J. et al. 2022, A&A 662, A36, "Photometric redshift estimation
+with convolutional neural networks and galaxy images: Case study of resolving biases in
+data-driven methods".
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from numpy.typing import NDArray
+from scipy.ndimage import gaussian_filter1d
+
+from .._rng import child_generator
+from ..catalog.catalog import Catalog
+from ..estimators.base import Interval, Options, PhotoZEstimator
+from ..estimators.nn.heads import FactorisedLoss, MagnitudeFactorisedHead
+from ..estimators.nn.network import TorchEstimator, init_parameters
+from ..estimators.nn.train import (
+    ClassificationLoss,
+    TrainSettings,
+    forward_rows,
+    torch_threads,
+    train_network,
+)
+from ..estimators.registry import estimator_class, get_estimator
+from ..exceptions import ParameterError
+from ..metrics.pdf import pit
+from ..pdf.batch import PDFBatch
+from ..pdf.grid import RedshiftGrid
+from .balance import balanced_subset
+from .calibrate import PITRecalibration, ResidualCalibration
+from .labels import fit_sigma1, local_sigma2, shifted_labels, soft_labels
+
+__all__ = ["DebiasedEstimator", "LABEL_VARIANTS"]
+
+LABEL_VARIANTS = ("soft-shifted", "hard-shifted", "soft")
+
+
+@dataclass
+class _Stages:
+    """What Steps 1-3 produce on one training set (the full one, or a cross-fitting fold)."""
+
+    network: TorchEstimator
+    heads: dict[int, MagnitudeFactorisedHead] = field(default_factory=dict)
+    grids: dict[int, RedshiftGrid] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class DebiasedEstimator(PhotoZEstimator):
+    """A network estimator with the four bias-correction steps of Lin et al. (2022).
+
+    Parameters
+    ----------
+    base : str
+        The network estimator whose representation is used (``mlp``, ``cnn1d``, ``gat``...).
+    base_params : dict, optional
+        Its parameters; ``output="magnitude"`` and ``n_ensemble=1`` are imposed (one head to
+        retrain).
+    steps : int
+        How many steps the fitted model applies (1-4); ``zphot debias`` saves one per step.
+    magnitude_cells : dict, optional
+        Passed to the network (``width`` in mag, ``cells_per_head``; default 0.5 and 2 over the
+        central 99% of the reference-band magnitudes).
+    kept_fraction : float
+        Step 2: N_th is chosen so the flat subset keeps this fraction of the training set
+        (the paper's fixed N_th = 200 keeps 99% of SDSS and does nothing).
+    n_th : int, optional
+        A fixed N_th instead.
+    balance_bin_width : float
+        Width of the redshift bins of Step 2's (z, magnitude) grid. Coarser than the PDF grid
+        so that cells hold enough galaxies for a threshold to mean something on samples of
+        tens of thousands.
+    labels : {"soft-shifted", "hard-shifted", "soft"}
+        Step 3's labels: Gaussian of width sigma_1 at the shifted redshift (the paper's
+        choice), a one-bin label at the shifted redshift, or a Gaussian at z_spec.
+    n_extra : int, optional
+        Step 3 extends the grid by this many bins on each side (default: half the bins).
+    head_epochs : int
+        Epochs of each head-only retraining (Steps 2 and 3).
+    head_learning_rate_factor : float
+        Head learning rate relative to the network's (the paper: 1/5).
+    n_folds : int
+        Cross-fitting folds for Step 4 and the PDF recalibration (honest residuals).
+    calibration_bin : float
+        Step 4's z_photo bin width.
+    inputs, scaler, grid, point, random_state
+        See :class:`~zphot.estimators.base.PhotoZEstimator`; ``point`` gives the individual
+        estimate (the paper: the mode).
+
+    Attributes
+    ----------
+    network_ : TorchEstimator
+        The Step 1 network (representation + magnitude-factorised head).
+    heads_ : dict
+        Output module per step (2, 3) with frozen magnitude head.
+    step_grids_ : dict
+        Grid of each step (Step 3's is extended).
+    info_ : dict
+        N_th, subset size, sigma_1 per head, label variant.
+    calibration_ : ResidualCalibration
+        Step 4's table (steps == 4).
+    recalibration_ : PITRecalibration
+        PDF recalibration of the final step's PDFs (steps == 4).
+    """
+
+    name = "debiased"
+    tags: ClassVar[dict[str, Any]] = {
+        "network": True,
+        "synthetic_tolerance": 0.05,
+        "recalibrated_pdf": True,
+        # Steps 1-3 only: Step 4's cross-fitting multiplies the cost by n_folds + 1; it has
+        # its own test (tests/debias/test_estimator.py).
+        "fast_params": {
+            "base_params": {"hidden": (64, 64), "max_epochs": 15, "batch_size": 64},
+            "head_epochs": 10,
+            "steps": 3,
+            "kept_fraction": 0.5,
+        },
+    }
+    _constraints: ClassVar[dict[str, Any]] = {
+        "steps": Interval(1, 4, integer=True),
+        "kept_fraction": Interval(0.01, 1.0),
+        "balance_bin_width": Interval(1e-4, 1.0),
+        "labels": Options(*LABEL_VARIANTS),
+        "head_epochs": Interval(1, None, integer=True),
+        "head_learning_rate_factor": Interval(1e-4, 10.0),
+        "n_folds": Interval(2, 20, integer=True),
+        "calibration_bin": Interval(1e-4, 1.0),
+    }
+
+    def __init__(
+        self,
+        *,
+        base: str = "mlp",
+        base_params: dict | None = None,
+        steps: int = 4,
+        magnitude_cells: dict | None = None,
+        kept_fraction: float = 1 / 3,
+        n_th: int | None = None,
+        balance_bin_width: float = 0.01,
+        labels: str = "soft-shifted",
+        n_extra: int | None = None,
+        head_epochs: int = 40,
+        head_learning_rate_factor: float = 0.2,
+        n_folds: int = 3,
+        calibration_bin: float = 0.01,
+        inputs: str = "colours",
+        scaler: str = "standard",
+        grid: tuple[float, float, int] | None = None,
+        point: str = "mode",
+        random_state: int = 0,
+    ) -> None:
+        self.base = base
+        self.base_params = base_params
+        self.steps = steps
+        self.magnitude_cells = magnitude_cells
+        self.kept_fraction = kept_fraction
+        self.n_th = n_th
+        self.balance_bin_width = balance_bin_width
+        self.labels = labels
+        self.n_extra = n_extra
+        self.head_epochs = head_epochs
+        self.head_learning_rate_factor = head_learning_rate_factor
+        self.n_folds = n_folds
+        self.calibration_bin = calibration_bin
+        self.inputs = inputs
+        self.scaler = scaler
+        self.grid = grid
+        self.point = point
+        self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        cls = estimator_class(self.base)
+        if not (isinstance(cls, type) and issubclass(cls, TorchEstimator)):
+            raise ParameterError(
+                f"DebiasedEstimator: parameter 'base' must name a network estimator "
+                f"(mlp, cnn1d, gat...), got {self.base!r}"
+            )
+        for pname in ("n_th", "n_extra"):
+            v = getattr(self, pname)
+            if v is not None and not Interval(1, None, integer=True).ok(v):
+                raise ParameterError(
+                    f"DebiasedEstimator: parameter '{pname}' must be None or a positive "
+                    f"integer, got {v!r}"
+                )
+
+    # --- Steps 1-3 -----------------------------------------------------------------------
+
+    def _network(self, seed: int) -> TorchEstimator:
+        params = dict(self.base_params or {})
+        params.update(
+            output="magnitude",
+            magnitude_cells=self.magnitude_cells,
+            n_ensemble=1,
+            inputs=self.inputs,
+            scaler=self.scaler,
+            grid=(self.grid_.z_min, self.grid_.z_max, self.grid_.n_bins),
+            random_state=seed,
+        )
+        return get_estimator(self.base, **params)
+
+    def _train_head(
+        self,
+        head: MagnitudeFactorisedHead,
+        loss: FactorisedLoss,
+        emb: torch.Tensor,
+        targets: torch.Tensor,
+        lr: float,
+        seed: int,
+    ) -> dict:
+        """Retrain the redshift heads only (the magnitude head stays frozen), early-stopped on
+        a seeded tenth of the rows."""
+        head.mag_head.requires_grad_(False)
+        perm = child_generator(seed, 0).permutation(len(emb))
+        n_val = max(1, len(emb) // 10)
+        val, tr = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        settings = TrainSettings(
+            max_epochs=int(self.head_epochs),
+            patience=5,
+            batch_size=32,
+            learning_rate=lr,
+            weight_decay=0.0,
+        )
+        gen = torch.Generator().manual_seed(int(child_generator(seed, 1).integers(0, 2**62)))
+        return train_network(
+            head, loss, emb[tr], targets[tr], emb[val], targets[val], settings, gen
+        )
+
+    def _run_steps(
+        self, catalog: Catalog, z: NDArray, validation: Catalog | None, seed: int
+    ) -> _Stages:
+        net = self._network(seed).fit(catalog, validation=validation)
+        st = _Stages(network=net)
+        st.heads[1] = net.head_
+        st.grids[1] = self.grid_
+        if self.steps < 2:
+            return st
+        with torch_threads(net.n_jobs):
+            emb = torch.from_numpy(net.embed(catalog))
+        cells = net.cells_
+        cell = net.magnitude_cell(catalog)
+        membership = torch.from_numpy(cells.membership(np.arange(cells.n_cells)))
+        cell_head = torch.from_numpy(cells.head(np.arange(cells.n_cells)))
+        lr = float(net.learning_rate) * float(self.head_learning_rate_factor)
+
+        # Step 2: the same heads, fine-tuned on a nearly flat (z, magnitude) subset.
+        z_bin = np.floor((z - self.grid_.z_min) / float(self.balance_bin_width)).astype(np.int64)
+        rows, n_th = balanced_subset(z_bin, cell, self.n_th, self.kept_fraction, seed)
+        st.info.update(n_th=n_th, subset_size=int(len(rows)), n_train=int(len(z)))
+        head2 = copy.deepcopy(net.head_)
+        z_loss = ClassificationLoss(torch.from_numpy(self.grid_.edges), float(net.label_width))
+        loss2 = FactorisedLoss(membership, cell_head, z_loss)
+        t2 = torch.from_numpy(np.column_stack([z[rows], cell[rows]]).astype(np.float32))
+        with torch_threads(net.n_jobs):
+            self._train_head(head2, loss2, emb[rows], t2, lr, seed)
+        st.heads[2], st.grids[2] = head2, self.grid_
+        if self.steps < 3:
+            return st
+
+        # Step 3: extended grid, fresh redshift heads, soft and shifted labels.
+        ext = self.grid_.extended(self.n_extra or self.grid_.n_bins // 2)
+        with torch_threads(net.n_jobs):
+            out2 = forward_rows(head2, emb[rows])
+        z_logits, _ = head2.split(out2)
+        sub_z, sub_cell = z[rows], cell[rows]
+        own = cells.head(sub_cell)
+        sigma1 = np.zeros(cells.n_heads)
+        sigma2 = np.zeros(len(rows))
+        for k in range(cells.n_heads):
+            sel = own == k
+            if sel.sum() < 10:
+                sigma1[k] = np.nan
+                continue
+            zp = self.grid_.centres[z_logits[sel, k].argmax(1).numpy()]
+            sigma1[k] = fit_sigma1(zp, sub_z[sel], self.grid_)
+            s2 = local_sigma2(zp, sub_z[sel], self.grid_, sigma1[k])
+            sigma2[sel] = s2[self.grid_.bin_index(sub_z[sel])]
+        # Sparse heads borrow the median dispersion of the others.
+        fill = float(np.nanmedian(sigma1)) if np.isfinite(sigma1).any() else self.grid_.width
+        sigma1 = np.where(np.isfinite(sigma1), sigma1, fill)
+        sigma2 = np.where(sigma2 > 0, sigma2, sigma1[own])
+        # Each magnitude cell's subset density on the extended grid (zero beyond the range):
+        # what truncates the Gaussian and shifts labels outward at the edges.
+        density = np.zeros((cells.n_cells, ext.n_bins))
+        for c in range(cells.n_cells):
+            h = np.histogram(sub_z[sub_cell == c], ext.edges)[0].astype(float)
+            density[c] = gaussian_filter1d(h, 1.0) / max(h.sum(), 1.0)
+        if self.labels == "soft":
+            z_ad = sub_z
+        else:
+            z_ad = shifted_labels(sub_z, density[sub_cell], sigma2, ext)
+        width = sigma1[own] if self.labels != "hard-shifted" else np.full(len(rows), 1e-6)
+        label = soft_labels(z_ad, width, ext)
+        head3 = MagnitudeFactorisedHead(net.head_.z_heads.in_features, ext.n_bins, cells.n_heads)
+        init_parameters(head3, torch.Generator().manual_seed(seed))
+        head3.mag_head.load_state_dict(net.head_.mag_head.state_dict())
+        loss3 = FactorisedLoss(membership, cell_head, None)
+        t3 = torch.from_numpy(np.column_stack([label, sub_cell]).astype(np.float32))
+        with torch_threads(net.n_jobs):
+            self._train_head(head3, loss3, emb[rows], t3, lr, seed + 1)
+        st.heads[3], st.grids[3] = head3, ext
+        st.info.update(
+            sigma1=sigma1.tolist(),
+            n_extra=int((ext.n_bins - self.grid_.n_bins) // 2),
+            labels=self.labels,
+        )
+        return st
+
+    # --- fit -----------------------------------------------------------------------------
+
+    def _fit(self, catalog: Catalog, z: NDArray[np.float64], validation: Catalog | None) -> None:
+        seed = self._seed()
+        stages = self._run_steps(catalog, z, validation, seed)
+        self.network_ = stages.network
+        self.heads_ = {k: v for k, v in stages.heads.items() if k > 1}
+        self.step_grids_ = stages.grids
+        self.info_ = stages.info
+        self.base_grid_ = self.grid_
+        last = min(int(self.steps), 3)
+        if self.steps >= 4:
+            self._fit_calibrations(catalog, z, validation, seed, last)
+        self.grid_ = self.step_grids_[last]
+
+    def _fit_calibrations(
+        self, catalog: Catalog, z: NDArray, validation: Catalog | None, seed: int, last: int
+    ) -> None:
+        """Step 4 and the PDF recalibration, from cross-fitted (out-of-fold) predictions."""
+        from ..catalog.split import kfold_indices
+
+        z_oof = np.empty(len(z))
+        pit_oof = np.empty(len(z))
+        for f, (tr, te) in enumerate(kfold_indices(len(z), int(self.n_folds), seed)):
+            st = self._run_steps(catalog.take(tr), z[tr], validation, seed + 1000 * (f + 1))
+            pdf = _stage_pdf(st.network, st.heads.get(last), st.grids[last], catalog.take(te))
+            z_oof[te] = pdf.point(self.point)
+            pit_oof[te] = pit(pdf.probs, pdf.grid.edges, z[te])
+        cell = self.network_.magnitude_cell(catalog)
+        self.calibration_ = ResidualCalibration(float(self.calibration_bin)).fit(
+            z_oof, z, cell, self.network_.cells_.n_cells
+        )
+        self.recalibration_ = PITRecalibration().fit(pit_oof)
+        self.info_["oof_sigma_nmad"] = float(
+            1.4826 * np.median(np.abs((z_oof - z) / (1 + z) - np.median((z_oof - z) / (1 + z))))
+        )
+
+    # --- prediction ----------------------------------------------------------------------
+
+    def _last(self) -> int:
+        return min(int(self.steps), 3)
+
+    def raw_pdf(self, catalog: Catalog) -> PDFBatch:
+        """The PDF of Steps 1-3 before recalibration (its mode is the individual estimate)."""
+        self._check_fitted()
+        self._check_bands(catalog)
+        last = self._last()
+        return _stage_pdf(self.network_, self.heads_.get(last), self.step_grids_[last], catalog)
+
+    def _predict_probs(self, catalog: Catalog) -> NDArray[np.float64]:
+        pdf = self.raw_pdf(catalog)
+        if self.steps >= 4:
+            pdf = self.recalibration_.apply(pdf)
+        return pdf.probs
+
+    def predict(self, catalog: Catalog) -> NDArray[np.float64]:
+        """The individual estimate: ``point`` (mode) of the PDF before recalibration."""
+        if len(catalog) == 0:
+            return np.empty(0)
+        return self.raw_pdf(catalog).point(self.point)
+
+    def predict_bulk(self, catalog: Catalog) -> NDArray[np.float64]:
+        """The bulk estimate (Step 4): the individual one minus its cell's mean residual."""
+        if self.steps < 4:
+            raise ParameterError("the bulk estimate needs a Step 4 model (steps=4)")
+        return self.calibration_.apply(self.predict(catalog), self.network_.magnitude_cell(catalog))
+
+    def predict_table(self, catalog: Catalog, pdf: PDFBatch | None = None) -> pd.DataFrame:
+        """As for every estimator, with ``z_phot`` the individual estimate and, at Step 4,
+        ``z_phot_bulk``; intervals come from the (recalibrated) PDF."""
+        table = super().predict_table(catalog, pdf)
+        if len(catalog):
+            table["z_phot"] = self.predict(catalog)
+            if self.steps >= 4:
+                table.insert(
+                    table.columns.get_loc("z_phot") + 1, "z_phot_bulk", self.predict_bulk(catalog)
+                )
+        return table
+
+    def at_step(self, step: int) -> DebiasedEstimator:
+        """The fitted model as it stands after ``step`` (what ``zphot debias`` saves)."""
+        self._check_fitted()
+        if not 1 <= step <= int(self.steps):
+            raise ParameterError(f"step must be in [1, {self.steps}], got {step}")
+        view = copy.copy(self)
+        view.steps = step
+        view.heads_ = {k: v for k, v in self.heads_.items() if k <= step}
+        view.grid_ = self.step_grids_[min(step, 3)]
+        if step < 4:
+            for attr in ("calibration_", "recalibration_"):
+                view.__dict__.pop(attr, None)
+        return view
+
+    # --- persistence ---------------------------------------------------------------------
+
+    def _get_state(self) -> tuple[dict, dict[str, NDArray]]:
+        net_common, net_common_arrays = self.network_._common_state()
+        net_meta, net_arrays = self.network_._get_state()
+        meta: dict[str, Any] = {
+            "network": {
+                "estimator": self.network_.name,
+                "params": _jsonable_params(self.network_.get_params()),
+                "common": net_common,
+                "state": net_meta,
+            },
+            "base_grid": self.base_grid_.to_dict(),
+            "step_grids": {str(k): g.to_dict() for k, g in self.step_grids_.items()},
+            "heads": {str(k): [h.n_bins, h.n_heads] for k, h in self.heads_.items()},
+            "info": self.info_,
+        }
+        arrays = {f"net.common.{k}": v for k, v in net_common_arrays.items()}
+        arrays |= {f"net.state.{k}": v for k, v in net_arrays.items()}
+        for k, head in self.heads_.items():
+            for name, v in head.state_dict().items():
+                arrays[f"head{k}.{name}"] = v.detach().numpy().copy()
+        if self.steps >= 4:
+            cal_meta, cal_arrays = self.calibration_.get_state()
+            rec_meta, rec_arrays = self.recalibration_.get_state()
+            meta |= {"calibration": cal_meta, "recalibration": rec_meta}
+            arrays |= {f"cal.{k}": v for k, v in cal_arrays.items()}
+            arrays |= {f"rec.{k}": v for k, v in rec_arrays.items()}
+        return meta, arrays
+
+    def _set_state(self, meta: dict, arrays: dict[str, NDArray]) -> None:
+        def sub(prefix: str) -> dict[str, NDArray]:
+            return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        nm = meta["network"]
+        params = nm["params"]
+        net = estimator_class(nm["estimator"])(**params)
+        net._restore_common(nm["common"], sub("net.common."))
+        net._set_state(nm["state"], sub("net.state."))
+        self.network_ = net
+        self.base_grid_ = RedshiftGrid(**meta["base_grid"])
+        self.step_grids_ = {int(k): RedshiftGrid(**g) for k, g in meta["step_grids"].items()}
+        self.info_ = meta["info"]
+        self.heads_ = {}
+        for k, (n_bins, n_heads) in meta["heads"].items():
+            head = MagnitudeFactorisedHead(net.head_.z_heads.in_features, n_bins, n_heads)
+            head.load_state_dict(
+                {n: torch.from_numpy(np.array(v)) for n, v in sub(f"head{k}.").items()}
+            )
+            head.eval()
+            self.heads_[int(k)] = head
+        if "calibration" in meta:
+            self.calibration_ = ResidualCalibration.from_state(meta["calibration"], sub("cal."))
+            self.recalibration_ = PITRecalibration.from_state(meta["recalibration"], sub("rec."))
+
+
+def _jsonable_params(params: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+
+def _stage_pdf(
+    net: TorchEstimator, head: MagnitudeFactorisedHead | None, grid: RedshiftGrid, catalog: Catalog
+) -> PDFBatch:
+    """PDF of a stage: the Step 1 network itself, or its frozen representation + a new head."""
+    if head is None:
+        return net.predict_pdf(catalog)
+    with torch_threads(net.n_jobs):
+        emb = torch.from_numpy(net.embed(catalog))
+        probs = head.mixture(forward_rows(head, emb)).numpy()
+    _, valid = net.preprocessing_.complete_magnitudes(catalog)
+    probs[~valid] = 1.0
+    return PDFBatch.normalised(probs, grid)

@@ -1,0 +1,58 @@
+"""The bias-corrected estimator end to end on a small synthetic catalog (all four steps)."""
+
+import numpy as np
+import pytest
+
+import zphot
+from zphot.debias import DebiasedEstimator
+from zphot.exceptions import ParameterError
+from zphot.testing import synthetic_catalog
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    train = synthetic_catalog(900, random_state=0)
+    est = DebiasedEstimator(
+        base_params={"hidden": (32, 32), "max_epochs": 6, "batch_size": 64},
+        head_epochs=4,
+        n_folds=2,
+        kept_fraction=0.5,
+    )
+    return est.fit(train), synthetic_catalog(200, random_state=1)
+
+
+def test_every_step_saves_loads_and_predicts(fitted, tmp_path):
+    est, test = fitted
+    assert est.info_["subset_size"] <= est.info_["n_train"]
+    assert len(est.info_["sigma1"]) == est.network_.cells_.n_heads
+    for step in (1, 2, 3, 4):
+        view = est.at_step(step)
+        view.save(tmp_path / f"step{step}")
+        back = zphot.load(tmp_path / f"step{step}")
+        assert np.array_equal(back.predict(test), view.predict(test))
+        assert np.array_equal(back.predict_pdf(test).probs, view.predict_pdf(test).probs)
+        table = back.predict_table(test)
+        assert ("z_phot_bulk" in table.columns) == (step == 4)
+    # Step 3 extends the grid on both sides; Steps 1-2 keep the training grid.
+    assert est.at_step(3).grid_.n_bins > est.at_step(2).grid_.n_bins
+
+
+def test_step4_bulk_view_and_recalibrated_pdf(fitted):
+    est, test = fitted
+    raw = est.raw_pdf(test)
+    assert not np.array_equal(raw.probs, est.predict_pdf(test).probs)  # PDF recalibrated
+    assert np.array_equal(est.predict(test), raw.point("mode"))  # points are not moved
+    bulk = est.predict_bulk(test)
+    cell = est.network_.magnitude_cell(test)
+    expected = (
+        est.predict(test) - est.calibration_.table_[cell, est.calibration_._bin(est.predict(test))]
+    )
+    assert np.allclose(bulk, expected)
+
+
+def test_at_step_and_base_are_validated(fitted):
+    est, _ = fitted
+    with pytest.raises(ParameterError, match="step must be"):
+        est.at_step(5)
+    with pytest.raises(ParameterError, match="'base' must name a network"):
+        DebiasedEstimator(base="knn").fit(synthetic_catalog(100))
