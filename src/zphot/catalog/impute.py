@@ -49,9 +49,7 @@ class AdjacentColourImputer:
         self.n_complete_ = int(complete.sum())
         return self
 
-    def transform(
-        self, mags: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    def transform(self, mags: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Return (filled magnitudes, number of values imputed per band).
 
         Rows with no measured band stay NaN: nothing is known to impute from.

@@ -43,8 +43,10 @@ class Interval:
 
     def __str__(self) -> str:
         kind = "an integer" if self.integer else "a number"
-        return f"{kind} in [{self.lo if self.lo is not None else '-inf'}, " \
-               f"{self.hi if self.hi is not None else 'inf'}]"
+        return (
+            f"{kind} in [{self.lo if self.lo is not None else '-inf'}, "
+            f"{self.hi if self.hi is not None else 'inf'}]"
+        )
 
 
 class Options:
@@ -137,12 +139,16 @@ class PhotoZEstimator(BaseEstimator):
         z = catalog.require_z()
         self.survey_: Survey = catalog.survey
         self.bands_ = catalog.bands
-        self.preprocessing_ = Preprocessor(self.get_params().get("inputs", "colours"),
-                                           self.get_params().get("scaler", "standard"))
+        self.preprocessing_ = Preprocessor(
+            self.get_params().get("inputs", "colours"), self.get_params().get("scaler", "standard")
+        )
         self.preprocessing_.fit(catalog)
         grid = self.get_params().get("grid")
-        self.grid_ = RedshiftGrid(float(grid[0]), float(grid[1]), int(grid[2])) if grid \
+        self.grid_ = (
+            RedshiftGrid(float(grid[0]), float(grid[1]), int(grid[2]))
+            if grid
             else RedshiftGrid.for_redshifts(z)
+        )
         self.coverage_ = CoverageModel(random_state=self._seed()).fit(self._coverage_x(catalog))
         self.n_train_ = len(catalog)
         self.fingerprint_ = hashlib.sha256(

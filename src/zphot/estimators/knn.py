@@ -98,10 +98,7 @@ class KNNEstimator(PhotoZEstimator):
 
     def _neighbour_z(self, tree: KDTree, z: NDArray, x: NDArray, k: int) -> tuple[NDArray, ...]:
         d, i = tree.query(x, k=k)
-        if self.weights == "distance":
-            w = 1.0 / np.maximum(d, 1e-9)
-        else:
-            w = np.ones_like(d)
+        w = 1.0 / np.maximum(d, 1e-9) if self.weights == "distance" else np.ones_like(d)
         return z[i], w / w.sum(axis=1, keepdims=True)
 
     def _fit(self, catalog: Catalog, z: NDArray[np.float64], validation: Catalog | None) -> None:

@@ -141,5 +141,6 @@ class LightGBMEstimator(PhotoZEstimator):
         import lightgbm as lgb
 
         self.boosters_ = {
-            name: lgb.Booster(model_str=arrays[name].tobytes().decode()) for name in meta["boosters"]
+            name: lgb.Booster(model_str=arrays[name].tobytes().decode())
+            for name in meta["boosters"]
         }

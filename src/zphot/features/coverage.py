@@ -20,8 +20,9 @@ __all__ = ["CoverageModel"]
 class CoverageModel:
     """k-th neighbour distance rule, fitted on (at most ``max_train``) training feature rows."""
 
-    def __init__(self, k: int = 10, quantile: float = 0.99, max_train: int = 20000,
-                 random_state: int = 0) -> None:
+    def __init__(
+        self, k: int = 10, quantile: float = 0.99, max_train: int = 20000, random_state: int = 0
+    ) -> None:
         self.k = k
         self.quantile = quantile
         self.max_train = max_train

@@ -99,7 +99,9 @@ class Preprocessor:
             from ..exceptions import MissingColumnError
 
             raise MissingColumnError(
-                cat.source, cat.survey.size or "size", list(map(str, cat.table.columns)),
+                cat.source,
+                cat.survey.size or "size",
+                list(map(str, cat.table.columns)),
                 "the model was trained with a size column",
             )
         return np.where(np.isfinite(size), size, self.size_fill_)

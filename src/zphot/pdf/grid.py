@@ -52,14 +52,16 @@ class RedshiftGrid:
         return np.clip(i, 0, int(self.n_bins) - 1).astype(np.int64)
 
     def extended(self, n_extra: int) -> RedshiftGrid:
-        """The grid with ``n_extra`` more bins of the same width on each side (Lin et al. Step 3)."""
+        """The grid with ``n_extra`` more bins of equal width on each side (Lin et al. Step 3)."""
         w = self.width
-        return RedshiftGrid(self.z_min - n_extra * w, self.z_max + n_extra * w,
-                            int(self.n_bins) + 2 * n_extra)
+        return RedshiftGrid(
+            self.z_min - n_extra * w, self.z_max + n_extra * w, int(self.n_bins) + 2 * n_extra
+        )
 
     @classmethod
-    def for_redshifts(cls, z: NDArray[np.float64], bin_width: float = 0.002,
-                      margin: float = 0.05) -> RedshiftGrid:
+    def for_redshifts(
+        cls, z: NDArray[np.float64], bin_width: float = 0.002, margin: float = 0.05
+    ) -> RedshiftGrid:
         """A grid covering the training redshifts (0.1% to 99.9% range plus a margin)."""
         lo, hi = np.quantile(z, [0.0, 0.999])
         z_min = max(0.0, np.floor((lo - margin) * 100) / 100) if lo >= 0 else float(lo) - margin
