@@ -1,0 +1,252 @@
+"""The training loop every zphot network shares: seeded mini-batches, one-cycle schedule, early
+stopping on a validation set with the best weights restored, and a per-epoch loss history.
+
+The loop knows nothing about the architecture: it takes a module mapping an input tensor
+``(n, ...)`` to outputs, the redshifts, and a loss ``loss(outputs, z) -> scalar``. Randomness
+comes only from the ``torch.Generator`` it is given (shuffling); the global torch seed is never
+read or set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = [
+    "TrainSettings",
+    "ClassificationLoss",
+    "GaussianNLLLoss",
+    "train_network",
+    "evaluate_loss",
+    "forward_rows",
+    "torch_threads",
+    "PAD_ROWS",
+    "INFERENCE_BLOCK",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Rows per inference block. Predictions are computed in blocks padded to a multiple of
+#: ``PAD_ROWS``: CPU matrix kernels pick other code paths (with other rounding) for very short
+#: batches, so padding keeps every galaxy's result independent of how many share its call.
+PAD_ROWS = 64
+INFERENCE_BLOCK = 16384
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation settings of one training run (taken from the estimator's parameters).
+
+    Parameters
+    ----------
+    max_epochs : int
+        Passes over the training set at most; the one-cycle learning-rate schedule spans them.
+    patience : int
+        Stop after this many epochs without a lower validation loss.
+    batch_size : int
+    learning_rate : float
+        Peak learning rate of the one-cycle schedule (AdamW).
+    weight_decay : float
+        AdamW's decoupled weight decay.
+    """
+
+    max_epochs: int
+    patience: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+
+
+class ClassificationLoss:
+    """Cross-entropy of bin logits against hard or Gaussian-smoothed redshift labels.
+
+    Parameters
+    ----------
+    edges : torch.Tensor, shape (n_bins + 1,)
+        Bin edges of the redshift grid.
+    label_width : float
+        Standard deviation of the Gaussian label in units of ``1 + z`` (``0``: the one bin
+        holding ``z``). A smoothed label tells the network that neighbouring bins are nearly
+        right, which regularises the fine-grid softmax and gives smoother PDFs.
+    """
+
+    def __init__(self, edges: torch.Tensor, label_width: float) -> None:
+        self.edges = edges.to(torch.float64)
+        self.label_width = float(label_width)
+        self.n_bins = len(edges) - 1
+
+    def targets(self, z: torch.Tensor) -> torch.Tensor:
+        """Soft label rows (n, n_bins) for redshifts ``z``: each bin's Gaussian probability."""
+        z = z.to(torch.float64)
+        sigma = self.label_width * (1.0 + z)
+        cdf = torch.special.ndtr((self.edges[None, :] - z[:, None]) / sigma[:, None])
+        t = cdf[:, 1:] - cdf[:, :-1]
+        # A label beyond the grid's ends puts its mass in the end bin rather than vanishing.
+        t[:, 0] += cdf[:, 0]
+        t[:, -1] += 1.0 - cdf[:, -1]
+        return t.to(torch.float32)
+
+    def bins(self, z: torch.Tensor) -> torch.Tensor:
+        w = (self.edges[-1] - self.edges[0]) / self.n_bins
+        i = torch.floor((z.to(torch.float64) - self.edges[0]) / w)
+        return i.clamp(0, self.n_bins - 1).to(torch.int64)
+
+    def __call__(self, logits: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if self.label_width == 0.0:
+            return nn.functional.cross_entropy(logits, self.bins(z))
+        return -(self.targets(z) * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+class GaussianNLLLoss:
+    """Negative log-likelihood of ``z`` under N(mean, exp(log_var)) from a two-column output."""
+
+    def __call__(self, out: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        mean, log_var = out[:, 0], out[:, 1]
+        return 0.5 * (log_var + (z - mean) ** 2 * torch.exp(-log_var)).mean()
+
+
+@contextlib.contextmanager
+def torch_threads(n_jobs: int | None) -> Iterator[None]:
+    """Run torch on ``n_jobs`` threads (default: the cores this process may use), then restore.
+
+    torch's thread count is process-wide; restoring it keeps one estimator's ``n_jobs`` from
+    leaking into the caller's other torch work.
+    """
+    if n_jobs is None:
+        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        n_jobs = n_jobs or os.cpu_count() or 1
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n_jobs))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def forward_rows(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Apply ``module`` (switched to eval mode, no gradients) to ``x`` row-block by row-block.
+
+    Each block is padded with zero rows to a multiple of :data:`PAD_ROWS`, so a row's output
+    does not depend on the batch it came in (a contract every zphot estimator keeps).
+    """
+    module.eval()
+    n = x.shape[0]
+    outs = []
+    with torch.no_grad():
+        # An empty input still runs one padded block, so the output has the right trailing shape.
+        for start in range(0, max(n, 1), INFERENCE_BLOCK):
+            block = x[start : start + INFERENCE_BLOCK]
+            m = block.shape[0]
+            padded_len = PAD_ROWS * max(1, math.ceil(m / PAD_ROWS))
+            if padded_len != m:
+                pad = block.new_zeros((padded_len - m, *block.shape[1:]))
+                block = torch.cat([block, pad])
+            outs.append(module(block)[:m])
+    return torch.cat(outs)
+
+
+def evaluate_loss(
+    module: nn.Module,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    z: torch.Tensor,
+) -> float:
+    """Mean loss of ``module`` over ``(x, z)`` in eval mode (what early stopping watches)."""
+    was_training = module.training
+    module.eval()
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(x), INFERENCE_BLOCK):
+            xb, zb = x[start : start + INFERENCE_BLOCK], z[start : start + INFERENCE_BLOCK]
+            total += float(loss(module(xb), zb)) * len(xb)
+    module.train(was_training)
+    return total / max(len(x), 1)
+
+
+def train_network(
+    module: nn.Module,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    z: torch.Tensor,
+    x_val: torch.Tensor,
+    z_val: torch.Tensor,
+    settings: TrainSettings,
+    generator: torch.Generator,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> dict:
+    """Train ``module`` in place and leave it holding the weights of its best validation epoch.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Maps ``x`` rows to outputs that ``loss`` understands.
+    loss : callable
+        ``loss(outputs, z) -> scalar tensor`` (mean over the batch).
+    x, z : torch.Tensor
+        Training inputs ``(n, ...)`` (float32) and redshifts ``(n,)``.
+    x_val, z_val : torch.Tensor
+        Validation set watched by early stopping.
+    settings : TrainSettings
+    generator : torch.Generator
+        The only source of randomness (batch order).
+    progress : callable, optional
+        Called as ``progress(epoch, train_loss, val_loss)`` after each epoch.
+
+    Returns
+    -------
+    dict
+        ``train_loss`` and ``val_loss`` (one float per epoch run), ``best_epoch`` (0-based
+        index of the restored weights) and ``stopped_early``.
+
+    Notes
+    -----
+    The one-cycle schedule (warm-up, then cosine decay to a small rate over ``max_epochs``)
+    gets most of its gain in the last, low-rate epochs, so with a patient early stop most
+    runs go the full length; the stop guards against over-fitting on small training sets.
+    """
+    n = len(x)
+    steps_per_epoch = math.ceil(n / settings.batch_size)
+    opt = torch.optim.AdamW(
+        module.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=settings.learning_rate, total_steps=settings.max_epochs * steps_per_epoch
+    )
+    history: dict = {"train_loss": [], "val_loss": [], "best_epoch": 0, "stopped_early": False}
+    best_val = math.inf
+    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    for epoch in range(settings.max_epochs):
+        module.train()
+        order = torch.randperm(n, generator=generator)
+        running = 0.0
+        for start in range(0, n, settings.batch_size):
+            rows = order[start : start + settings.batch_size]
+            value = loss(module(x[rows]), z[rows])
+            opt.zero_grad(set_to_none=True)
+            value.backward()
+            opt.step()
+            schedule.step()
+            running += float(value.detach()) * len(rows)
+        train_loss = running / n
+        val_loss = evaluate_loss(module, loss, x_val, z_val)
+        history["train_loss"].append(train_loss)
+        history["val_loss"].append(val_loss)
+        if progress is not None:
+            progress(epoch, train_loss, val_loss)
+        logger.debug("epoch %d: train %.5f, validation %.5f", epoch, train_loss, val_loss)
+        if val_loss < best_val:
+            best_val, history["best_epoch"] = val_loss, epoch
+            best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        elif epoch - history["best_epoch"] >= settings.patience:
+            history["stopped_early"] = True
+            break
+    module.load_state_dict(best_state)
+    module.eval()
+    return history
