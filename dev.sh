@@ -12,6 +12,7 @@ setup() {
   fi
   # torch==2.13.0 is pinned in pyproject.toml: pip takes the CPU build available locally.
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 }
 
 case "${1:-}" in

@@ -118,8 +118,8 @@ def test_not_toml_and_missing_file(tmp_path):
 
 
 def test_unknown_preset_lists_the_presets():
-    with pytest.raises(ParameterError, match="unknown survey preset 'hsc'") as err:
-        load_survey("hsc")
+    with pytest.raises(ParameterError, match="unknown survey preset 'euclid'") as err:
+        load_survey("euclid")
     for name in list_presets():
         assert name in str(err.value)
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
+
+# Before torch is imported anywhere: OpenMP's default busy-waiting makes multi-threaded torch
+# many times slower whenever the cores are shared with other work.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import typer
 

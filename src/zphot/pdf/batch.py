@@ -24,7 +24,7 @@ class PDFBatch:
     >>> g = RedshiftGrid(0.0, 1.0, 4)
     >>> b = PDFBatch(np.array([[0.1, 0.6, 0.2, 0.1]]), g)
     >>> b.point("mode").tolist(), b.point("mean").round(3).tolist()
-    [0.375], [0.45]
+    ([0.375], [0.45])
     """
 
     probs: NDArray[np.float64]

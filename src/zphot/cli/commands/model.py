@@ -6,17 +6,23 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from ...catalog.survey import load_survey
 from ...estimators import get_estimator, load
-from ...io import check_writable, write_table
+from ...io import check_writable
+from ...scale.stream import PDF_DTYPES, PDF_KINDS
 from ..console import command, err
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog, parse_settings
 
-PDF_CHOICES = ("none", "quantiles", "grid")
+ENGINES = ("local", "dask")
 
 
 @command
@@ -57,47 +63,122 @@ def train(
 @command
 def predict(
     model: Annotated[Path, typer.Option("--model", help="Model file from zphot train.")],
-    catalog: Annotated[str, typer.Option(help="Catalog to estimate redshifts for.")],
-    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    catalog: Annotated[
+        str,
+        typer.Option(
+            help="Catalog: Parquet file or dataset folder, FITS, HDF5, CSV, .npy, builtin:NAME."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Parquet file to write (a folder with --partitioned).")
+    ],
     preset: Preset = None,
     survey: SurveyFile = None,
-    pdf: Annotated[
-        str, typer.Option(help=f"PDF output: {', '.join(PDF_CHOICES)}.")
-    ] = "none",
+    pdf: Annotated[str, typer.Option(help=f"PDF columns: {', '.join(PDF_KINDS)}.")] = "none",
+    pdf_dtype: Annotated[
+        str, typer.Option("--pdf-dtype", help=f"Grid PDF storage: {', '.join(PDF_DTYPES)}.")
+    ] = "float32",
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Input column copied to the output.")
+    ] = None,
+    qp_file: Annotated[
+        Path | None,
+        typer.Option("--qp", help="Also write the PDFs as a qp Ensemble HDF5 file (RAIL)."),
+    ] = None,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option("--chunk-size", min=1, help="Rows per chunk [default: from output width]."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run into --out.")
+    ] = False,
+    engine: Annotated[
+        str, typer.Option(help="local (streamed, one process) or dask (a Dask cluster).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 [default: LocalCluster]."),
+    ] = None,
+    partitioned: Annotated[
+        bool, typer.Option("--partitioned", help="Write a folder of Parquet parts, not one file.")
+    ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
 ) -> None:
     """Estimate redshifts: z_phot, z_err, z_lo, z_hi, out_of_coverage (+ id, + PDF if asked).
 
-    The catalog is read with the model's own column mapping unless --preset/--survey is given.
+    The catalog is read in chunks and written as it goes, so memory does not grow with its size;
+    an interrupted run continues with --resume. The catalog is read with the model's own column
+    mapping unless --preset/--survey is given.
     Example: zphot predict --model knn.zphot --catalog builtin:dc2-test --out z.parquet
     """
+    from ...datasets import resolve_catalog
     from ...exceptions import ParameterError
+    from ...scale.stream import OutputSpec, predict_catalog
 
-    if pdf not in PDF_CHOICES:
-        raise ParameterError(f"--pdf must be one of {', '.join(PDF_CHOICES)}, got {pdf!r}")
-    check_writable(out, overwrite)
+    if engine not in ENGINES:
+        raise ParameterError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "dask" and (resume or qp_file is not None):
+        raise ParameterError(
+            "--resume and --qp are options of --engine local; a Dask run restarts as a whole"
+        )
+    if engine == "local" and scheduler is not None:
+        raise ParameterError("--scheduler needs --engine dask")
+    spec = OutputSpec(pdf=pdf, pdf_dtype=pdf_dtype, id_column=id_column)
     est = load(model)
     chosen = load_survey(survey or preset) if (survey or preset) else est.survey_
-    cat = open_catalog(catalog, survey=chosen)
-    t0 = time.perf_counter()
-    batch = est.predict_pdf(cat)
-    table = est.predict_table(cat, batch)
-    if cat.z is not None:
-        table["z_spec"] = cat.z
-    if pdf == "quantiles":
-        levels = (0.025, 0.16, 0.5, 0.84, 0.975)
-        q = batch.quantiles(levels)
-        for j, lev in enumerate(levels):
-            table[f"z_q{lev:g}"] = q[:, j]
-    elif pdf == "grid":
-        grid = pd.DataFrame(
-            batch.probs.astype(np.float32),
-            columns=[f"p_{c:.4f}" for c in batch.grid.centres],
-        )
-        table = pd.concat([table, grid], axis=1)
-    write_table(table, out, format="parquet", overwrite=overwrite)
-    rate = len(cat) / max(time.perf_counter() - t0, 1e-9)
-    err.print(f"{len(cat):,} galaxies ({rate:,.0f}/s) -> {out}")
+    path, _ = resolve_catalog(catalog)
+    if engine == "dask":
+        from ...scale.dask import predict_dask
+
+        with err.status(f"predicting {path} on Dask ({scheduler or 'LocalCluster'})"):
+            result = predict_dask(
+                model,
+                path,
+                out,
+                scheduler=scheduler,
+                survey=chosen,
+                spec=spec,
+                partitioned=partitioned,
+                overwrite=overwrite,
+            )
+    else:
+        with Progress(
+            TextColumn("predicting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows {task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("predict", total=None, rate="")
+            t0 = time.perf_counter()
+            first: list[int] = []  # rows already done when the run (or resumed run) started
+
+            def progress(done: int, total: int | None) -> None:
+                if not first:
+                    first.append(done)
+                rate = (done - first[0]) / max(time.perf_counter() - t0, 1e-9)
+                bar.update(task, completed=done, total=total, rate=f"{rate:,.0f}/s")
+
+            result = predict_catalog(
+                est,
+                path,
+                out,
+                survey=chosen,
+                spec=spec,
+                chunk_size=chunk_size,
+                resume=resume,
+                overwrite=overwrite,
+                partitioned=partitioned,
+                qp=qp_file,
+                progress=progress,
+            )
+    done = result.n_rows - result.resumed_at
+    rate = done / max(result.seconds, 1e-9)
+    resumed = f", resumed at row {result.resumed_at:,}" if result.resumed_at else ""
+    qp_note = f" + {result.qp_path}" if result.qp_path else ""
+    err.print(f"{result.n_rows:,} galaxies ({rate:,.0f}/s{resumed}) -> {result.path}{qp_note}")
 
 
 @command

@@ -1,0 +1,125 @@
+"""The Dask engine (LocalCluster, 2 workers) against the single process, on the same catalog.
+
+    python benchmarks/dask_vs_local.py [--model knn] [--grid-bins 301] [--rows 10000000]
+
+Both runs predict the same 6-band catalog (see ``throughput.py``) with the same model file on
+the same 2 cores. The model is trained on the DC2 training catalog with a grid of
+``--grid-bins`` bins on [0, 3] (default 301, coarser than the 1435-bin default, so that 10
+million rows take minutes, not hours, on 2 cores; the comparison is about the engines):
+``predict_catalog`` in one process, then ``predict_dask`` on a LocalCluster of 2
+single-threaded worker processes, each writing one merged Parquet file. The wall-time
+ratio is reported, and the two outputs are compared value for value, a row group at a time.
+
+Writes JSON (machine, date, git revision, command, figures) to ``--out`` and prints a Markdown
+table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import (  # noqa: E402
+    ROOT,
+    make_catalog,
+    pin,
+    provenance,
+    thread_env,
+    train_models,
+    write_json,
+)
+
+
+def compare(a: Path, b: Path) -> dict:
+    """Rows, and the number of rows that differ in any column, reading both in step."""
+    import pyarrow.parquet as pq
+
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    same_schema = fa.schema_arrow.equals(fb.schema_arrow, check_metadata=False)
+    rows = differing = 0
+    for ta, tb in zip(fa.iter_batches(65536), fb.iter_batches(65536), strict=True):
+        bad = np.zeros(ta.num_rows, dtype=bool)
+        for name in ta.schema.names:
+            x = ta.column(name).to_numpy(zero_copy_only=False)
+            y = tb.column(name).to_numpy(zero_copy_only=False)
+            bad |= ~((x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else x == y)
+        rows += ta.num_rows
+        differing += int(bad.sum())
+    return {"rows": rows, "rows_differing": differing, "same_schema": same_schema}
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="knn")
+    parser.add_argument("--grid-bins", type=int, default=301)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/zphot-bench"))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/dask_vs_local.json")
+    args = parser.parse_args(argv[1:])
+
+    import zphot
+    from zphot.scale import predict_catalog
+    from zphot.scale.dask import predict_dask
+
+    started = provenance(argv)
+    os.environ.update(thread_env())
+    pin()  # worker processes inherit the 2-core affinity
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    catalog = make_catalog(args.workdir / f"dc2x_{args.rows}.parquet", args.rows)
+    grid = {"grid": (0.0, 3.0, args.grid_bins)}
+    model = train_models([args.model], args.workdir, grid, f"-grid{args.grid_bins}")[args.model]
+    local_out, dask_out = args.workdir / "local.parquet", args.workdir / "dask.parquet"
+
+    t0 = time.perf_counter()
+    predict_catalog(zphot.load(model), catalog, local_out, overwrite=True)
+    local_s = time.perf_counter() - t0
+    print(f"local: {local_s:.1f} s", file=sys.stderr)
+    t0 = time.perf_counter()
+    result = predict_dask(
+        model, catalog, dask_out, n_workers=2, threads_per_worker=1, overwrite=True
+    )
+    dask_s = time.perf_counter() - t0
+    print(f"dask: {dask_s:.1f} s ({result.n_parts} partitions)", file=sys.stderr)
+    same = compare(local_out, dask_out)
+    started["machine"]["load_average_at_end"] = os.getloadavg()
+    report = started | {
+        "model": args.model,
+        "grid_bins": args.grid_bins,
+        "rows": args.rows,
+        "local_seconds": round(local_s, 1),
+        "dask_seconds": round(dask_s, 1),
+        "dask_partitions": result.n_parts,
+        "dask_over_local": round(dask_s / local_s, 3),
+        "local_galaxies_per_s": round(args.rows / local_s),
+        "dask_galaxies_per_s": round(args.rows / dask_s),
+        "outputs": same,
+    }
+    for path in (local_out, dask_out):
+        path.unlink()
+    write_json(args.out, report)
+    print(markdown(report))
+    return report
+
+
+def markdown(r: dict) -> str:
+    o = r["outputs"]
+    return "\n".join(
+        [
+            "| model | grid bins | rows | single process (s) | Dask 2 workers (s) | "
+            "Dask / single | rows differing |",
+            "|---|---|---|---|---|---|---|",
+            f"| {r['model']} | {r['grid_bins']} | {r['rows']:,} | {r['local_seconds']} | "
+            f"{r['dask_seconds']} | "
+            f"{r['dask_over_local']} | {o['rows_differing']} of {o['rows']:,} |",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,344 @@
+"""Galaxies per second and peak memory of ``zphot predict`` for every catalog model.
+
+    python benchmarks/throughput.py [--models knn,lgbm] [--rows 10000000] [--max-seconds 1800]
+
+Each model is trained on the built-in DC2 training catalog (defaults, seed 0) and predicts a
+6-band LSST catalog built by resampling the DC2 validation galaxies with photometric noise
+(10 million rows by default, Parquet). Every figure is one ``zphot predict`` run in its own
+process on 2 cores (CPU affinity and thread variables), timed by wall clock, with the peak
+resident memory the kernel reports for that process. A run is made at 1 million rows and at
+``--rows``; where a model's measured cost would take longer than ``--max-seconds`` at
+``--rows``, the larger run is cut to the whole millions that fit, and the JSON says so.
+
+Beside the end-to-end figures, one 20,000-row chunk is timed stage by stage (the model's own
+computation, PDF normalisation, the point estimate, the 68% interval, the out-of-coverage
+KDTree query, Parquet output) to show where the time goes, and ``est.predict`` (point estimates
+only, in memory) is timed on the same chunk.
+
+Writes JSON (machine, date, git revision, command, figures) to ``--out`` and prints a
+Markdown table for BENCHMARKS.md. Models measured by an earlier invocation stay in the JSON
+(each with its own date, command and machine load) unless ``--fresh`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CORES = 2
+CHUNK_ROWS = 1_000_000  # rows generated (and written as one row group) at a time
+BANDS = "ugrizy"
+
+
+def thread_env(cores: int = CORES) -> dict[str, str]:
+    """Environment that keeps BLAS, OpenMP (LightGBM) and torch to ``cores`` threads."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_MAX_THREADS")
+    return os.environ | {n: str(cores) for n in names}
+
+
+def pin(cores: int = CORES) -> None:
+    """Pin this process (and children it starts later) to the first ``cores`` CPUs."""
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
+
+
+def machine() -> dict:
+    """What the figures were measured on, including how busy the machine was."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import numpy
+    import pandas
+    import pyarrow
+    import sklearn
+
+    return {
+        "cpu": cpu,
+        "cpus_visible": os.cpu_count(),
+        "cores_used": CORES,
+        "memory_gib": round(mem, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "scikit-learn": sklearn.__version__,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def provenance(argv: list[str]) -> dict:
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "git_revision": rev + ("+dirty" if dirty else ""),
+        "command": " ".join(["python", *argv]),
+        "machine": machine(),
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    from zphot.io import atomic_path
+
+    with atomic_path(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(data, indent=1, default=float))
+    print(f"wrote {path}", file=sys.stderr)
+
+
+# --- data and models --------------------------------------------------------------------------
+
+
+def make_catalog(path: Path, rows: int, seed: int = 0) -> Path:
+    """A 6-band LSST catalog: DC2 validation galaxies resampled, magnitudes perturbed by their
+    errors. Chunk k draws from the stream (seed, k), so the first rows of a bigger catalog are
+    the rows of a smaller one."""
+    if path.exists():
+        return path
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import zphot
+    from zphot.datasets import builtin_path
+    from zphot.io import atomic_path
+
+    base = zphot.read_catalog(builtin_path("dc2-test"), "lsst").table
+    mags = [f"mag_{b}_lsst" for b in BANDS]
+    errs = [f"mag_err_{b}_lsst" for b in BANDS]
+    m, e = base[mags].to_numpy(), base[errs].to_numpy()
+    measured = (m < 90) & (e > 0) & np.isfinite(e)
+    print(f"writing {rows:,} rows to {path}", file=sys.stderr)
+    with atomic_path(path) as tmp:
+        writer = None
+        for k, lo in enumerate(range(0, rows, CHUNK_ROWS)):
+            n = min(CHUNK_ROWS, rows - lo)
+            rng = np.random.default_rng([seed, k])
+            pick = rng.integers(0, len(base), n)
+            noise = rng.standard_normal((n, len(BANDS))) * np.where(measured[pick], e[pick], 0)
+            cols = {"id": np.arange(lo, lo + n, dtype=np.int64)}
+            cols |= {c: m[pick, j] + noise[:, j] for j, c in enumerate(mags)}
+            cols |= {c: e[pick, j] for j, c in enumerate(errs)}
+            table = pa.table(cols)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+        writer.close()
+    return path
+
+
+def train_models(
+    names: list[str], folder: Path, params: dict | None = None, tag: str = ""
+) -> dict[str, Path]:
+    """Model files trained on the DC2 training catalog (cached): defaults, seed 0, plus
+    ``params`` (the file name gets ``tag``)."""
+    import zphot
+    from zphot.datasets import builtin_path
+
+    train = zphot.read_catalog(builtin_path("dc2-train"), "lsst")
+    paths = {}
+    for name in names:
+        path = folder / f"{name}{tag}.zphot"
+        if not path.exists():
+            t0 = time.perf_counter()
+            est = zphot.get_estimator(name, random_state=0, **(params or {}))
+            est.fit(train).save(path)
+            print(f"trained {name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        paths[name] = path
+    return paths
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+def stage_times(model: Path, catalog: Path, rows: int = 20_000) -> dict:
+    """Seconds per stage of predicting one in-memory chunk, and of ``est.predict`` alone."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    import zphot
+    from zphot.catalog import Catalog
+    from zphot.pdf import PDFBatch
+    from zphot.scale.stream import _write_part
+
+    est = zphot.load(model)
+    frame = next(pq.ParquetFile(catalog).iter_batches(batch_size=rows)).to_pandas()
+    t: dict[str, float] = {}
+
+    def clock(name: str, fn):  # noqa: ANN001, ANN202
+        t0 = time.perf_counter()
+        value = fn()
+        t[name] = time.perf_counter() - t0
+        return value
+
+    cat = clock("catalog", lambda: Catalog(frame, est.survey_, "bench"))
+    # The same steps as predict_pdf + predict_table, split apart, in sub-batches as the
+    # streamed path runs them.
+    step = max(64, 2**22 // est.grid_.n_bins)
+    parts = {k: 0.0 for k in ("model", "normalise", "point", "interval", "coverage")}
+    tables = []
+    for lo in range(0, len(cat), step):
+        sub = cat.take(np.arange(lo, min(lo + step, len(cat))))
+        t0 = time.perf_counter()
+        probs = est._predict_probs(sub)
+        t1 = time.perf_counter()
+        _, valid = est.preprocessing_.complete_magnitudes(sub)
+        probs[~valid] = 1.0
+        batch = PDFBatch.normalised(probs, est.grid_)
+        t2 = time.perf_counter()
+        z = batch.point(est.get_params().get("point", "mode"))
+        t3 = time.perf_counter()
+        lo_, hi_ = batch.interval(0.68)
+        t4 = time.perf_counter()
+        flag = est.out_of_coverage(sub)
+        t5 = time.perf_counter()
+        for k, dt_ in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+            parts[k] += dt_
+        tables.append(pd.DataFrame({"z_phot": z, "z_lo": lo_, "z_hi": hi_, "ooc": flag}))
+    t |= parts
+    table = pd.concat(tables, ignore_index=True)
+    out = Path(catalog).parent / "stage-part.parquet"
+    clock("parquet_write", lambda: _write_part(table, out, {}))
+    out.unlink()
+    clock("predict_point_only", lambda: est.predict(cat))
+    return {
+        "rows": len(frame),
+        "grid_bins": int(est.grid_.n_bins),
+        "us_per_row": {k: round(v / len(frame) * 1e6, 3) for k, v in t.items()},
+    }
+
+
+def run_predict(model: Path, catalog: Path, out: Path) -> dict:
+    """One ``zphot predict`` in a fresh process pinned to 2 cores: wall time and peak RSS."""
+    cmd = [
+        sys.executable,
+        "-c",
+        "from zphot.cli.app import main; main()",
+        "-q",
+        "predict",
+        "--model",
+        str(model),
+        "--catalog",
+        str(catalog),
+        "--out",
+        str(out),
+        "--overwrite",
+    ]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=thread_env(), stderr=subprocess.PIPE, preexec_fn=pin)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode()
+    if proc.returncode:
+        raise RuntimeError(f"zphot predict failed ({proc.returncode}): {err[-2000:]}")
+    import pyarrow.parquet as pq
+
+    rows = pq.ParquetFile(out).metadata.num_rows
+    out.unlink()
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "galaxies_per_s": round(rows / seconds),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024),  # Linux reports KiB
+    }
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default=None, help="comma-separated; default: all")
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--small-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=1800.0,
+        help="cut the large run of a slower model to fit this",
+    )
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/zphot-bench"))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/throughput.json")
+    parser.add_argument("--fresh", action="store_true", help="drop models measured earlier")
+    args = parser.parse_args(argv[1:])
+
+    import zphot
+
+    pin()
+    names = args.models.split(",") if args.models else zphot.list_estimators()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    big = make_catalog(args.workdir / f"dc2x_{args.rows}.parquet", args.rows)
+    small = make_catalog(args.workdir / f"dc2x_{args.small_rows}.parquet", args.small_rows)
+    models = train_models(names, args.workdir)
+    # Models measured by earlier invocations (other --models, other budgets) are kept: each
+    # entry carries its own date, command and machine load.
+    report = json.loads(args.out.read_text()) if args.out.exists() and not args.fresh else {}
+    report |= {"catalog": "DC2 validation resampled with noise, 6 bands (ugrizy + errors)"}
+    report.setdefault("models", {})
+    for name, model in models.items():
+        print(f"--- {name}", file=sys.stderr)
+        entry = {"measured": provenance(argv), "stages": stage_times(model, small)}
+        entry["small"] = run_predict(model, small, args.workdir / "out.parquet")
+        per_row = entry["small"]["seconds"] / entry["small"]["rows"]
+        rows = args.rows
+        if per_row * rows > args.max_seconds:
+            rows = max(args.small_rows, int(args.max_seconds / per_row) // 10**6 * 10**6)
+            entry["note"] = (
+                f"{args.rows:,} rows would take ~{per_row * args.rows / 60:.0f} min; "
+                f"measured on {rows:,}"
+            )
+        if rows != args.small_rows:
+            catalog = (
+                big
+                if rows == args.rows
+                else make_catalog(args.workdir / f"dc2x_{rows}.parquet", rows)
+            )
+            entry["large"] = run_predict(model, catalog, args.workdir / "out.parquet")
+            ratio = entry["large"]["peak_rss_mib"] / entry["small"]["peak_rss_mib"]
+            entry["rss_ratio_large_over_small"] = round(ratio, 3)
+        entry["measured"]["machine"]["load_average_at_end"] = os.getloadavg()
+        report["models"][name] = entry
+        print(json.dumps(entry, indent=1), file=sys.stderr)
+        write_json(args.out, report)
+    print(markdown(report))
+    return report
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        "| model | grid bins | rows | galaxies/s | peak RSS 1M (MiB) | peak RSS large (MiB) | "
+        "predict() point only (gal/s) | coverage share | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, e in report["models"].items():
+        big = e.get("large", e["small"])
+        us = e["stages"]["us_per_row"]
+        total = sum(us[k] for k in ("model", "normalise", "point", "interval", "coverage"))
+        lines.append(
+            f"| {name} | {e['stages']['grid_bins']} | {big['rows']:,} | "
+            f"{big['galaxies_per_s']:,} | {e['small']['peak_rss_mib']:,} | "
+            f"{big['peak_rss_mib']:,} | {1e6 / us['predict_point_only']:,.0f} | "
+            f"{us['coverage'] / total:.0%} | "
+            f"{e['measured']['machine']['load_average_at_start'][1]:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
