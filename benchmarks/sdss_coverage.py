@@ -37,7 +37,7 @@ def main() -> None:
         "git_revision": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                        capture_output=True, text=True).stdout.strip(),
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
-        "rule": "distance to 10th training neighbour (standardised r + colours) > training 99th pct",
+        "rule": "10th-neighbour distance (standardised r + colours) > training 99th percentile",
         "quasars_flagged": float(est.out_of_coverage(quasars).mean()),
         "test_galaxies_flagged": float(est.out_of_coverage(test).mean()),
         "n_quasars": len(quasars),
