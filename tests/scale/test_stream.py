@@ -109,14 +109,7 @@ def test_chunk_reader_errors(catalog_file):
     [
         "knn",
         "lgbm-median",
-        pytest.param(
-            "lgbm-mean",
-            marks=pytest.mark.xfail(
-                reason="PDFBatch.point('mean') uses probs @ centres (BLAS), whose rounding "
-                "depends on the batch size; (probs * centres).sum(axis=1) is row-exact",
-                strict=False,
-            ),
-        ),
+        "lgbm-mean",
     ],
 )
 def test_chunked_equals_whole_file(models, catalog_file, tmp_path, name):

@@ -79,15 +79,17 @@ class PDFBatch:
         if kind == "mode":
             return self.grid.centres[np.argmax(self.probs, axis=1)]
         if kind == "mean":
-            return self.probs @ self.grid.centres
+            # Row by row (not a BLAS matrix product, whose rounding depends on the batch
+            # size), so a galaxy's estimate never depends on its chunk.
+            return (self.probs * self.grid.centres).sum(axis=1)
         if kind == "median":
             return self.quantiles([0.5])[:, 0]
         raise ParameterError(f"point must be one of {POINT_KINDS}, got {kind!r}")
 
     def std(self) -> NDArray[np.float64]:
         c = self.grid.centres
-        mean = self.probs @ c
-        var = self.probs @ (c**2) - mean**2 + self.grid.width**2 / 12.0
+        mean = (self.probs * c).sum(axis=1)
+        var = (self.probs * c**2).sum(axis=1) - mean**2 + self.grid.width**2 / 12.0
         return np.sqrt(np.clip(var, 0.0, None))
 
     def interval(self, level: float = 0.68) -> tuple[NDArray, NDArray]:
