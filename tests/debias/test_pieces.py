@@ -6,7 +6,6 @@ from scipy.ndimage import gaussian_filter1d
 
 from zphot.debias.balance import balanced_subset, threshold_for_fraction
 from zphot.debias.calibrate import PITRecalibration, ResidualCalibration
-from zphot.debias.cells import MagnitudeCells
 from zphot.debias.labels import (
     fit_sigma1,
     fit_sigma_from_histograms,
@@ -14,6 +13,7 @@ from zphot.debias.labels import (
     shifted_labels,
     soft_labels,
 )
+from zphot.features.cells import MagnitudeCells
 from zphot.metrics import pit, pit_ks
 from zphot.pdf import PDFBatch, RedshiftGrid
 

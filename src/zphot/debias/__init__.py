@@ -3,9 +3,9 @@
 The numerical pieces import without torch; ``DebiasedEstimator`` loads torch on first use.
 """
 
+from ..features.cells import MagnitudeCells
 from .balance import balanced_subset, threshold_for_fraction
 from .calibrate import PITRecalibration, ResidualCalibration
-from .cells import MagnitudeCells
 from .labels import fit_sigma1, fit_sigma_from_histograms, local_sigma2, shifted_labels, soft_labels
 
 __all__ = [

@@ -21,8 +21,8 @@ from torch import nn
 
 from ..._rng import child_generator
 from ...catalog.catalog import Catalog
-from ...debias.cells import MagnitudeCells
 from ...exceptions import ParameterError
+from ...features.cells import MagnitudeCells
 from ...pdf.grid import RedshiftGrid
 from ..base import Interval, Options, PhotoZEstimator
 from .heads import FactorisedLoss, MagnitudeFactorisedHead
