@@ -68,7 +68,7 @@ METADATA_KEY = b"zphot"
 _BATCH_CELLS = 2**22
 # Default chunk sizes: narrow outputs can take many rows per part; a grid PDF (or the float64
 # PDFs kept for a qp file) is as wide as the grid, so its chunks hold about 2**25 cells.
-_NARROW_CHUNK = 500_000
+_NARROW_CHUNK = 200_000
 _WIDE_CELLS = 2**25
 
 Progress = Callable[[int, int | None], None]
