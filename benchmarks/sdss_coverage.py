@@ -34,8 +34,9 @@ def main() -> None:
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": f"python benchmarks/sdss_coverage.py --model {args.model}",
-        "git_revision": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       capture_output=True, text=True).stdout.strip(),
+        "git_revision": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
         "rule": "10th-neighbour distance (standardised r + colours) > training 99th percentile",
         "quasars_flagged": float(est.out_of_coverage(quasars).mean()),

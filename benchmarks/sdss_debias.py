@@ -1,12 +1,14 @@
 """Bias correction (Lin et al. 2022) on the SDSS public split: plain mlp vs Steps 1-4.
 
     python benchmarks/sdss_debias.py [--seeds 0,1,2] [--base mlp] [--data PATH]
+    python benchmarks/sdss_debias.py --summarise benchmarks/results/sdss_debias_mlp.json
 
 For each seed: the plain network (PDF mode) and the debiased model are fitted on the 70% train
 galaxies; on the test galaxies the script reports the mean residual dz in bins of width 0.02 on
 [0.02, 0.20] holding >= 200 galaxies, binned by z_spec (individual view: Step 3's mode) and by
 z_phot (bulk view: Step 4), sigma_NMAD, the n(z) fidelity index and the PIT KS of the
-recalibrated PDFs. Writes benchmarks/results/sdss_debias.json.
+recalibrated PDFs. Writes benchmarks/results/sdss_debias_<base>.json and prints a Markdown
+table of the means over seeds with their standard deviation (``--summarise`` reprints it).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads
 import zphot  # noqa: E402
 from zphot.catalog import select, train_test  # noqa: E402
 from zphot.debias import DebiasedEstimator  # noqa: E402
+from zphot.io import atomic_path  # noqa: E402
 from zphot.metrics import (  # noqa: E402
     binned_residuals,
     dz,
@@ -55,12 +58,55 @@ def curves(z_phot: np.ndarray, z_spec: np.ndarray) -> dict:
     }
 
 
+#: (row label, run key) of the summary table, in the issue's order.
+SUMMARY_ROWS = [
+    ("plain (mode)", "plain"),
+    ("Step 1", "step1"),
+    ("Step 2", "step2"),
+    ("individual (Steps 1-3)", "individual_step3"),
+    ("bulk (Step 4)", "bulk_step4"),
+]
+SUMMARY_METRICS = ["sigma_nmad", "max_dz_by_zspec", "max_dz_by_zphot", "fidelity"]
+
+
+def _mean_sd(values: list[float]) -> str:
+    v = np.asarray(values, dtype=float)
+    sd = v.std(ddof=1) if len(v) > 1 else 0.0
+    return f"{v.mean():.4f} ± {sd:.4f}"
+
+
+def summary_markdown(result: dict) -> str:
+    """Means over seeds (± standard deviation) of every view's metrics, and the PIT KS."""
+    runs = result["runs"]
+    rows = [
+        "| view | sigma_NMAD | max mean dz, z_spec bins | max mean dz, z_phot bins | fidelity |",
+        "|---|---|---|---|---|",
+    ]
+    for label, key in SUMMARY_ROWS:
+        cells = [_mean_sd([r[key][m] for r in runs]) for m in SUMMARY_METRICS]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    pits = ", ".join(
+        f"{name} {_mean_sd([r[key] for r in runs])}"
+        for name, key in [
+            ("plain", "pit_ks_plain"),
+            ("raw Step 3", "pit_ks_raw_step3"),
+            ("recalibrated", "pit_ks_recalibrated"),
+        ]
+    )
+    seeds = ", ".join(str(r["seed"]) for r in runs)
+    return "\n".join(rows) + f"\n\nPIT KS: {pits}. Seeds: {seeds}."
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data/sdss_galaxy_colors.npy"))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--base", default="mlp")
+    ap.add_argument("--summarise", type=Path, help="only print the table of this JSON file")
     args = ap.parse_args()
+    if args.summarise:
+        print(summary_markdown(json.loads(args.summarise.read_text())))
+        return
     cat = select(zphot.read_catalog(args.data, "sdss"), "spec_class", "GALAXY")
     train, test = train_test(cat, 0.7, seed=42)
     z = test.require_z()
@@ -94,15 +140,27 @@ def main() -> None:
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": f"python benchmarks/sdss_debias.py --seeds {args.seeds} --base {args.base}",
-        "git_revision": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       capture_output=True, text=True).stdout.strip(),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count()},
+        "git_revision": _revision(),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
         "runs": runs,
     }
-    out = ROOT / "benchmarks/results/sdss_debias.json"
+    out = ROOT / f"benchmarks/results/sdss_debias_{args.base}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, default=float))
+    with atomic_path(out, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(result, indent=1, default=float))
+    print(summary_markdown(result))
+
+
+def _revision() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    dirty = "+dirty" if git("status", "--porcelain").strip() else ""
+    return git("rev-parse", "--short", "HEAD").strip() + dirty
 
 
 if __name__ == "__main__":

@@ -104,6 +104,47 @@ def test_train_then_predict_round_trip(csvs, tmp_path):
     assert zphot("evaluate", out).exit_code == 0
 
 
+def test_train_network_resumes_from_its_checkpoint(csvs, tmp_path, monkeypatch):
+    """A network's zphot train checkpoints into OUT.ckpt: killed and run again, it resumes
+    and saves the same model as an uninterrupted run, then removes the folder."""
+    from zphot.estimators import load
+    from zphot.estimators.nn import network as network_mod
+    from zphot.estimators.nn import train as train_mod
+
+    def run(out):  # noqa: ANN001, ANN202
+        return zphot(
+            "train", "--model", "mlp", "--catalog", csvs["train"], "--preset", "sdss",
+            "--set", "hidden=[16]", "--set", "max_epochs=4", "--set", "batch_size=64",
+            "--set", "n_jobs=1", "--out", out,
+        )  # fmt: skip
+
+    whole = tmp_path / "whole.zphot"
+    assert run(whole).exit_code == 0
+    assert not (tmp_path / "whole.zphot.ckpt").exists()
+    real = train_mod.train_network
+
+    def killed_after_epoch_two(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def progress(epoch: int, *_: float) -> None:
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+        return real(*args, progress=progress, **kwargs)
+
+    out = tmp_path / "mlp.zphot"
+    with monkeypatch.context() as mp:
+        mp.setattr(network_mod, "train_network", killed_after_epoch_two)
+        assert run(out).exit_code != 0
+    assert not out.exists()
+    assert (tmp_path / "mlp.zphot.ckpt" / "member0.npz").exists()
+    assert run(out).exit_code == 0
+    assert not (tmp_path / "mlp.zphot.ckpt").exists()
+    model, ref = load(out), load(whole)
+    assert model.get_params()["checkpoint"] is None
+    assert model.history_[0]["val_loss"] == ref.history_[0]["val_loss"]
+    cat = synthetic_catalog(50, random_state=3)
+    np.testing.assert_array_equal(model.predict_pdf(cat).probs, ref.predict_pdf(cat).probs)
+
+
 COMPARE_FAST = ["--set=knn.k=10", "--set=lgbm.n_estimators=50", "--set=lgbm.n_jobs=1"]
 
 
@@ -120,6 +161,11 @@ def test_compare_writes_the_report(csvs, tmp_path):
         *COMPARE_FAST,
         "--seed",
         "7",
+        # 180 test galaxies: bins of 0.1 hold about 30, enough for the max |mean dz| columns.
+        "--bin-width",
+        "0.1",
+        "--min-bin-count",
+        "20",
         "--out",
         out,
     )

@@ -18,6 +18,8 @@ from zphot.estimators import load
 from zphot.estimators.cnn1d import CNN1DEstimator
 from zphot.estimators.gat import DenseGATLayer, GATEstimator
 from zphot.estimators.mlp import MLPEstimator
+from zphot.estimators.nn import network as network_mod
+from zphot.estimators.nn import train as train_mod
 from zphot.estimators.nn.network import GaussianHead, Member, TorchEstimator
 from zphot.estimators.nn.train import evaluate_loss
 from zphot.exceptions import CatalogError, ParameterError
@@ -180,6 +182,101 @@ def test_patience_stops_training():
     est.fit(_noisy(80, 4), validation=_noisy(400, 5))
     h = est.history_[0]
     assert h["stopped_early"] and len(h["val_loss"]) == h["best_epoch"] + 1 + 3
+
+
+def _interrupt(monkeypatch, member: int, epoch: int) -> None:
+    """Make fits raise KeyboardInterrupt once ``member`` has finished ``epoch`` (0-based), as
+    a user killing the run between epochs would."""
+    real, calls = train_mod.train_network, []
+
+    def train_network(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+
+        def progress(e: int, train_loss: float, val_loss: float) -> None:
+            if len(calls) == member + 1 and e == epoch:
+                raise KeyboardInterrupt
+
+        return real(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(network_mod, "train_network", train_network)
+
+
+def _epochs_run(monkeypatch) -> list[int]:
+    """Count the epochs trained from now on (one validation pass each)."""
+    real, calls = train_mod.evaluate_loss, []
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(train_mod, "evaluate_loss", counted)
+    return calls
+
+
+def test_checkpoint_resume_is_exact(train, test, tmp_path, monkeypatch):
+    """Killed in member 1 after epoch 3 of 6, the same fit resumes from the checkpoints:
+    member 0 is restored as trained, member 1 runs epochs 4-6, and every bit matches an
+    uninterrupted fit (weights, predictions, loss history)."""
+    params = {"hidden": (32, 32), "max_epochs": 6, "patience": 6, "n_ensemble": 2}
+    whole = small("mlp", **params).fit(train)
+    folder = tmp_path / "ckpt"
+    with monkeypatch.context() as mp:
+        _interrupt(mp, member=1, epoch=2)
+        with pytest.raises(KeyboardInterrupt):
+            small("mlp", **params, checkpoint=str(folder)).fit(train)
+    assert sorted(p.name for p in folder.iterdir()) == ["member0.npz", "member1.npz"]
+    with monkeypatch.context() as mp:
+        epochs = _epochs_run(mp)
+        resumed = small("mlp", **params, checkpoint=str(folder)).fit(train)
+    assert len(epochs) == 3
+    for (rep_a, head_a), (rep_b, head_b) in zip(resumed.members_, whole.members_, strict=True):
+        state_a, state_b = Member(rep_a, head_a).state_dict(), Member(rep_b, head_b).state_dict()
+        assert state_a.keys() == state_b.keys()
+        for k in state_a:
+            assert torch.equal(state_a[k], state_b[k]), k
+    np.testing.assert_array_equal(resumed.predict_pdf(test).probs, whole.predict_pdf(test).probs)
+    for a, b in zip(resumed.history_, whole.history_, strict=True):
+        for key in ("train_loss", "val_loss", "best_epoch", "stopped_early"):
+            assert a[key] == b[key]
+    # Finished checkpoints are kept and reused without training; other settings start afresh.
+    with monkeypatch.context() as mp:
+        epochs = _epochs_run(mp)
+        again = small("mlp", **params, checkpoint=str(folder)).fit(train)
+        assert len(epochs) == 0
+        other = small("mlp", **(params | {"max_epochs": 2}), checkpoint=str(folder)).fit(train)
+        assert len(epochs) == 4
+    np.testing.assert_array_equal(again.predict_pdf(test).probs, whole.predict_pdf(test).probs)
+    assert [len(h["val_loss"]) for h in other.history_] == [2, 2]
+
+
+def test_checkpoint_resume_after_early_stop_and_with_validation(tmp_path, monkeypatch):
+    """Early stopping's state (best weights, best loss, patience) survives the interruption."""
+    val = _noisy(400, 5)
+    params = {
+        "hidden": (256, 256),
+        "learning_rate": 1e-2,
+        "max_epochs": 40,
+        "patience": 3,
+        "batch_size": 16,
+        "label_width": 0.0,
+    }
+    whole = small("mlp", **params).fit(_noisy(80, 4), validation=val)
+    h = whole.history_[0]
+    assert h["stopped_early"] and h["best_epoch"] >= 1
+    folder = tmp_path / "ckpt"
+    with monkeypatch.context() as mp:
+        _interrupt(mp, member=0, epoch=h["best_epoch"] + 1)  # after the best, before the stop
+        with pytest.raises(KeyboardInterrupt):
+            small("mlp", **params, checkpoint=folder).fit(_noisy(80, 4), validation=val)
+    resumed = small("mlp", **params, checkpoint=folder).fit(_noisy(80, 4), validation=val)
+    for key in ("train_loss", "val_loss", "best_epoch", "stopped_early"):
+        assert resumed.history_[0][key] == h[key]
+    np.testing.assert_array_equal(resumed.predict_pdf(val).probs, whole.predict_pdf(val).probs)
+
+
+def test_checkpoint_must_be_a_path(train):
+    with pytest.raises(ParameterError, match="checkpoint"):
+        small("mlp", checkpoint=3).fit(train)
 
 
 def test_invalid_widths_fail_at_fit(train):

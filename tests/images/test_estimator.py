@@ -7,7 +7,6 @@ import pytest
 
 import zphot
 from zphot.estimators.nn import train as train_mod
-from zphot.images import estimator as est_mod
 from zphot.images.estimator import ImageCNNEstimator
 from zphot.images.store import attach_stamps, load_stamps
 
@@ -49,10 +48,10 @@ def test_checkpoint_resume_is_exact(blob_data, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(est_mod, "evaluate_loss", killed_in_epoch_three)
+    monkeypatch.setattr(train_mod, "evaluate_loss", killed_in_epoch_three)
     with pytest.raises(KeyboardInterrupt):
         ImageCNNEstimator(**params, checkpoint=str(ckpt)).fit(cat)
-    monkeypatch.setattr(est_mod, "evaluate_loss", real)
+    monkeypatch.setattr(train_mod, "evaluate_loss", real)
     assert (ckpt / "member0.npz").exists()
     resumed = ImageCNNEstimator(**params, checkpoint=str(ckpt)).fit(cat)
     np.testing.assert_array_equal(resumed.predict_pdf(cat).probs, whole.predict_pdf(cat).probs)

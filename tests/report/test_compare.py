@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,15 @@ def comparison(catalogs):
     train, test = catalogs
     steps = []
     estimators = {"knn": KNNEstimator(k=10), "net": FakeNetwork(k=5, random_state=3)}
-    result = compare(estimators, train, test, progress=lambda *a: steps.append(a))
+    # 200 test galaxies: bins of 0.1 hold about 35, enough for the max |mean dz| columns.
+    result = compare(
+        estimators,
+        train,
+        test,
+        progress=lambda *a: steps.append(a),
+        bin_width=0.1,
+        min_bin_count=20,
+    )
     return result, steps, estimators
 
 
@@ -135,7 +144,11 @@ def test_figures_are_labelled(comparison):
     assert set(figs) == {"residuals", "nz", "pit", "loss", "density_knn", "density_net"}
     for key, fig in figs.items():
         assert isinstance(fig, Figure)
-        for ax in (a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>"):
+        axes = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>"]
+        if key == "residuals":  # curves above, counts below on a shared x axis
+            assert [bool(a.get_title()) for a in axes] == [True, True, False, False]
+            axes = axes[2:]
+        for ax in axes:
             assert ax.get_xlabel(), key
             assert ax.get_title() or key == "residuals", key
         assert png_bytes(fig).startswith(b"\x89PNG")
@@ -166,6 +179,8 @@ def test_write_creates_every_file(comparison, tmp_path):
         "figures/density_knn.png",
         "figures/nz.png",
         "figures/pit.png",
+        "binned_knn.csv",
+        "binned_net.csv",
     } <= names
     assert not [n for n in names if n.endswith(".tmp")]
 
@@ -175,6 +190,13 @@ def test_write_creates_every_file(comparison, tmp_path):
 
     md = (out / "results.md").read_text()
     assert "| knn |" in md and "σ_NMAD" in md and "k=10" in md
+    # Every row of the markdown table has as many cells as the header (labels with | escaped).
+    rows = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len({len(re.split(r"(?<!\\)\|", line)) for line in rows}) == 1
+    assert "bins of z_phot (width 0.1) holding at least 20 test galaxies" in md
+
+    binned = pd.read_csv(out / "binned_net.csv")
+    pd.testing.assert_frame_equal(binned, result.binned(result.results[1]), check_dtype=False)
 
     pred = read_table(out / "predictions_knn.parquet")
     assert {"z_spec", "z_phot", "z_err", "out_of_coverage"} <= set(pred.columns)

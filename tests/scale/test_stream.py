@@ -19,6 +19,7 @@ import pytest
 from zphot.catalog import read_catalog
 from zphot.estimators.knn import KNNEstimator
 from zphot.estimators.lgbm import LightGBMEstimator
+from zphot.estimators.mlp import MLPEstimator
 from zphot.exceptions import (
     FormatError,
     MissingBandError,
@@ -56,6 +57,7 @@ def models() -> dict:
         "knn": KNNEstimator(k=7).fit(train),
         "lgbm-median": LightGBMEstimator(n_estimators=30, point="median", n_jobs=1).fit(train),
         "lgbm-mean": LightGBMEstimator(n_estimators=30, n_jobs=1).fit(train),
+        "mlp": MLPEstimator(hidden=(32, 32), max_epochs=3, n_ensemble=2, n_jobs=1).fit(train),
     }
 
 
@@ -110,6 +112,7 @@ def test_chunk_reader_errors(catalog_file):
         "knn",
         "lgbm-median",
         "lgbm-mean",
+        "mlp",
     ],
 )
 def test_chunked_equals_whole_file(models, catalog_file, tmp_path, name):
@@ -130,6 +133,22 @@ def test_chunked_equals_whole_file(models, catalog_file, tmp_path, name):
     assert got["out_of_coverage"].iloc[9] and not got["out_of_coverage"].iloc[:5].any()
     # One chunk or many: the same bytes.
     one = predict_catalog(est, catalog_file, tmp_path / "one.parquet", chunk_size=10**6, spec=spec)
+    assert pq.read_table(one.path).equals(pq.read_table(result.path))
+
+
+@pytest.mark.parametrize("name", ["knn", "mlp"])
+def test_point_only_stream_matches_the_pdf_route(models, catalog_file, tmp_path, name):
+    """Without PDF columns a network summarises from its logits: the same table to float64
+    rounding, and still the same bytes in one chunk or many."""
+    est = models[name]
+    result = predict_catalog(est, catalog_file, tmp_path / "z.parquet", chunk_size=CHUNK)
+    got = pd.read_parquet(result.path)
+    whole = read_catalog(catalog_file, est.survey_)
+    expected = est.predict_table(whole, est.predict_pdf(whole))
+    expected["z_spec"] = whole.z
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(got["out_of_coverage"], expected["out_of_coverage"])
+    one = predict_catalog(est, catalog_file, tmp_path / "one.parquet", chunk_size=10**6)
     assert pq.read_table(one.path).equals(pq.read_table(result.path))
 
 

@@ -62,13 +62,16 @@ class AdjacentColourImputer:
                 f"imputer fitted on {len(self.mean_colours_) + 1} bands, got {mags.shape[1]}"
             )
         missing = np.isnan(mags)
-        if not missing.any():
-            return mags.copy(), np.zeros(mags.shape[1], dtype=np.int64)
+        filled = mags.copy()
+        # Only rows with a band missing are worked on (each row is filled on its own).
+        rows = np.flatnonzero(missing.any(axis=1))
+        if not len(rows):
+            return filled, np.zeros(mags.shape[1], dtype=np.int64)
         # Offsets m_j - C_j, with C_j the cumulative mean colour, are constant along a band
         # sequence that follows the mean colours; carrying them from the nearest measured band
         # on each side and adding C_j back gives that side's prediction.
         cum = np.concatenate([[0.0], np.cumsum(self.mean_colours_)])
-        offsets = pd.DataFrame(mags - cum)
+        offsets = pd.DataFrame(mags[rows] - cum)
         left = offsets.ffill(axis=1).to_numpy()
         right = offsets.bfill(axis=1).to_numpy()
         # Mean of the sides that exist; 0/0 leaves rows with nothing measured NaN (np.nanmean
@@ -76,8 +79,8 @@ class AdjacentColourImputer:
         sides = np.stack([left, right])
         with np.errstate(invalid="ignore"):
             pred = np.nansum(sides, axis=0) / (~np.isnan(sides)).sum(axis=0) + cum
-        filled = np.where(missing, pred, mags)
-        counts = (missing & ~np.isnan(filled)).sum(axis=0)
+        filled[rows] = np.where(missing[rows], pred, mags[rows])
+        counts = (missing[rows] & ~np.isnan(filled[rows])).sum(axis=0)
         return filled, counts.astype(np.int64)
 
     def get_state(self) -> dict:

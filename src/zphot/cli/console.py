@@ -50,5 +50,4 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     if verbose == 0 and not quiet:
         level = logging.WARNING  # per-epoch and per-member chatter only with -v
     handler = RichHandler(console=err, show_path=False, show_time=False)
-    logging.basicConfig(level=level, handlers=[handler], format="%(name)s: %(message)s",
-                        force=True)
+    logging.basicConfig(level=level, handlers=[handler], format="%(name)s: %(message)s", force=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +26,10 @@ from ..features.preprocess import INPUT_KINDS, SCALERS, Preprocessor
 from ..pdf.batch import POINT_KINDS, PDFBatch
 from ..pdf.grid import RedshiftGrid
 
-__all__ = ["PhotoZEstimator", "Interval", "Options"]
+__all__ = ["PhotoZEstimator", "Interval", "Options", "INTERVAL_68"]
+
+#: Quantile levels of the central 68% interval, as :meth:`PDFBatch.interval` computes them.
+INTERVAL_68 = ((1 - 0.68) / 2, (1 + 0.68) / 2)
 
 
 class Interval:
@@ -68,8 +72,9 @@ class PhotoZEstimator(BaseEstimator):
     Subclasses declare ``name`` and ``_constraints`` and implement ``_fit``,
     ``_predict_probs``, ``_get_state`` and ``_set_state``. Common parameters (each subclass
     lists them in its own ``__init__``): ``grid`` (``None`` to size it from the training
-    redshifts, or ``(z_min, z_max, n_bins)``), ``point`` (``mode``, ``mean`` or ``median``),
-    ``inputs``, ``scaler`` and ``random_state``.
+    redshifts, bins of 0.002 but at most 400 of them, see
+    :meth:`~zphot.pdf.grid.RedshiftGrid.for_redshifts`; or ``(z_min, z_max, n_bins)``),
+    ``point`` (``mode``, ``mean`` or ``median``), ``inputs``, ``scaler`` and ``random_state``.
 
     ``tags`` adapt the contract suite (:func:`zphot.testing.check_estimator`):
     ``synthetic_tolerance`` (sigma_NMAD to reach on synthetic data), ``fast_params`` (set with
@@ -183,7 +188,8 @@ class PhotoZEstimator(BaseEstimator):
 
     def predict(self, catalog: Catalog) -> NDArray[np.float64]:
         """Point estimates, as chosen by the ``point`` parameter."""
-        return self.predict_pdf(catalog).point(self.get_params().get("point", "mode"))
+        z, _ = self._summary(catalog, self.get_params().get("point", "mode"))
+        return z
 
     def out_of_coverage(self, catalog: Catalog) -> NDArray[np.bool_]:
         """True where a galaxy lies outside the training colour-magnitude coverage."""
@@ -192,20 +198,60 @@ class PhotoZEstimator(BaseEstimator):
         return self.coverage_.flag(self._coverage_x(catalog))
 
     def predict_table(self, catalog: Catalog, pdf: PDFBatch | None = None) -> pd.DataFrame:
-        """id (if any), z_phot, z_err (half the 68% interval), z_lo, z_hi, out_of_coverage."""
-        pdf = self.predict_pdf(catalog) if pdf is None else pdf
-        lo, hi = pdf.interval(0.68)
+        """id (if any), z_phot, z_err (half the 68% interval), z_lo, z_hi, out_of_coverage.
+
+        ``pdf``: the catalog's PDFs when the caller has them already; without it the summaries
+        come from :meth:`_summary` (equal to those of ``predict_pdf`` up to float64 rounding).
+        """
+        kind = self.get_params().get("point", "mode")
+        if pdf is None:
+            z, q = self._summary(catalog, kind, INTERVAL_68)
+            lo, hi = q[:, 0], q[:, 1]
+        else:
+            z = pdf.point(kind)
+            lo, hi = pdf.interval(0.68)
         out = {}
         if catalog.ids is not None:
             out[catalog.survey.id] = catalog.ids
         out |= {
-            "z_phot": pdf.point(self.get_params().get("point", "mode")),
+            "z_phot": z,
             "z_err": 0.5 * (hi - lo),
             "z_lo": lo,
             "z_hi": hi,
             "out_of_coverage": self.out_of_coverage(catalog),
         }
         return pd.DataFrame(out)
+
+    def _summary(
+        self, catalog: Catalog, kind: str, quantiles: Sequence[float] = ()
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Point estimate ``kind`` and the PDF quantiles at ``quantiles``, shape (n, len(q)).
+
+        What :meth:`predict` and :meth:`predict_table` (and streamed prediction without PDF
+        columns) report, computed here as ``predict_pdf(catalog).point(kind)`` and
+        ``.quantiles(quantiles)``. It is a method of the estimator rather than of
+        :class:`PDFBatch` so that an estimator able to summarise without first building the
+        (n, n_bins) float64 PDF array can override it: the torch networks go from logits to
+        summaries block by block, which is most of their prediction time saved. An override
+        must agree with this definition up to float64 rounding (the contract suite checks it,
+        see :func:`zphot.testing.contract.check_pdf_valid`) and keep rows independent; an
+        estimator that changes ``predict_pdf`` itself (a recalibration) gets this default.
+        """
+        pdf = self.predict_pdf(catalog)
+        q = pdf.quantiles(quantiles) if len(quantiles) else np.empty((len(pdf), 0))
+        return pdf.point(kind), q
+
+    def prediction_columns(self, available: Sequence[str], path: str) -> dict[str, Any]:
+        """Catalog columns beyond the survey's mapping that prediction reads (none here).
+
+        Streamed and Dask prediction (:mod:`zphot.scale`) read only the survey's columns (plus
+        id and redshift) so chunks stay narrow; an estimator whose inputs live in other
+        columns lists them here. A value of ``None`` reads that column from the file; any other
+        value is a constant put in every chunk, for inputs that depend on the file itself (a
+        stamp file's rows point into that file). ``available`` are the file's columns and
+        ``path`` the file. The image CNN overrides it to read its stamp pointers.
+        """
+        return {}
 
     # --- persistence ---------------------------------------------------------------------
 

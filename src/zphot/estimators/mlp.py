@@ -71,6 +71,11 @@ class MLPEstimator(TorchEstimator):
         ``n_cells`` explicitly.
     n_jobs : int, optional
         torch threads during fit and predict (default: the cores this process may use).
+    checkpoint : str, optional
+        Folder for per-epoch checkpoints (default: none). Fitting again with the same
+        parameters and data resumes from the last finished epoch (members already trained are
+        restored), with the same result as an uninterrupted fit; ``zphot train`` uses
+        ``OUT.ckpt`` unless this is set.
     inputs, scaler, grid, point, random_state
         See :class:`~zphot.estimators.base.PhotoZEstimator`.
 
@@ -130,6 +135,7 @@ class MLPEstimator(TorchEstimator):
         output: str = "bins",
         magnitude_cells: dict | None = None,
         n_jobs: int | None = None,
+        checkpoint: str | None = None,
         inputs: str = "colours",
         scaler: str = "standard",
         grid: tuple[float, float, int] | None = None,
@@ -149,6 +155,7 @@ class MLPEstimator(TorchEstimator):
         self.output = output
         self.magnitude_cells = magnitude_cells
         self.n_jobs = n_jobs
+        self.checkpoint = checkpoint
         self.inputs = inputs
         self.scaler = scaler
         self.grid = grid

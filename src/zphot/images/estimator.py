@@ -11,14 +11,8 @@ layers.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import math
-import os
-import time
-import warnings
-from pathlib import Path
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,16 +21,12 @@ from numpy.typing import NDArray
 
 from ..catalog.catalog import Catalog
 from ..estimators.base import Options
-from ..estimators.nn.network import Member, TorchEstimator, init_parameters
-from ..estimators.nn.train import TrainSettings, evaluate_loss, torch_threads
+from ..estimators.nn.network import Member, TorchEstimator
 from ..exceptions import ParameterError
-from ..io.atomic import atomic_path
 from .network import ImageRepresentation
-from .store import stamps_in_bands
+from .store import stamp_columns, stamps_in_bands
 
 __all__ = ["ImageCNNEstimator"]
-
-logger = logging.getLogger(__name__)
 
 SCALARS = ("none", "colours")
 _BORDER = 3  # pixels along each edge used to measure the sky noise
@@ -62,9 +52,10 @@ class ImageCNNEstimator(TorchEstimator):
     augment : bool
         Random flips and 90-degree rotations of the training stamps.
     checkpoint : str, optional
-        Folder for per-epoch checkpoints. Fitting again with the same parameters and data
-        resumes from the last finished epoch (members already trained are reused), so killing
-        ``zphot train`` and re-running the same command loses at most one epoch.
+        Folder for per-epoch checkpoints (default: none; ``zphot train`` uses ``OUT.ckpt``).
+        Fitting again with the same parameters and data resumes from the last finished epoch
+        (members already trained are reused), so killing ``zphot train`` and re-running the
+        same command loses at most one epoch.
     max_epochs, patience, batch_size, learning_rate, weight_decay, n_ensemble, loss,
     label_width, validation_fraction, output, magnitude_cells
         As in :class:`~zphot.estimators.mlp.MLPEstimator` (``output="magnitude"`` gives the
@@ -191,11 +182,6 @@ class ImageCNNEstimator(TorchEstimator):
                 f"{type(self).__name__}: parameter 'widths' takes at most 4 blocks, "
                 f"got {self.widths!r}"
             )
-        if self.checkpoint is not None and not isinstance(self.checkpoint, str | os.PathLike):
-            raise ParameterError(
-                f"{type(self).__name__}: parameter 'checkpoint' must be None or a folder path, "
-                f"got {self.checkpoint!r}"
-            )
 
     # --- inputs ----------------------------------------------------------------------------
 
@@ -255,58 +241,22 @@ class ImageCNNEstimator(TorchEstimator):
 
     # --- training --------------------------------------------------------------------------
 
-    def _fit(self, catalog: Catalog, z: NDArray[np.float64], validation: Catalog | None) -> None:
-        with torch_threads(self.n_jobs):
-            self._fit_input_scaling(catalog)
-            x = self._inputs(catalog)
-            if self._factorised():
-                self._fit_cells(catalog)
-            zt = self._targets(catalog, z)
-            if validation is not None:
-                self._check_bands(validation)
-                x_val = self._inputs(validation)
-                z_val = self._targets(validation, validation.require_z())
-            else:
-                folds = self._validation_folds(len(catalog))
-            settings = TrainSettings(
-                max_epochs=int(self.max_epochs),
-                patience=int(self.patience),
-                batch_size=int(self.batch_size),
-                learning_rate=float(self.learning_rate),
-                weight_decay=float(self.weight_decay),
-            )
-            loss = self._loss()
-            ckpt = Path(self.checkpoint) if self.checkpoint is not None else None
-            key = self._run_key(x, zt)
-            self.members_ = []
-            self.history_ = []
-            for m in range(int(self.n_ensemble)):
-                gen = torch.Generator().manual_seed(self._member_seed(m))
-                member = self._build_member(float(np.mean(z)), float(np.std(z)) or 1.0)
-                member.rep.init_parameters(gen)
-                init_parameters(member.head, gen)
-                member.rep.generator = torch.Generator().manual_seed(self._member_seed(m) + 1)
-                if validation is None:
-                    held = folds[m % len(folds)]
-                    keep = np.setdiff1d(np.arange(len(catalog)), held)
-                    xt, ztr, xv, zv = x[keep], zt[keep], x[held], zt[held]
-                else:
-                    xt, ztr, xv, zv = x, zt, x_val, z_val
-                path = ckpt / f"member{m}.npz" if ckpt is not None else None
-                hist = _train(member, loss, xt, ztr, xv, zv, settings, gen, path, key)
-                member.rep.generator = None
-                self.members_.append((member.rep, member.head))
-                self.history_.append(hist)
-
-    def _run_key(self, x: torch.Tensor, z: torch.Tensor) -> str:
-        """What a checkpoint must match to be resumed: parameters and training data."""
-        params = {k: v for k, v in self.get_params().items() if k not in ("checkpoint", "n_jobs")}
-        h = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
-        h.update(x.numpy().tobytes())
-        h.update(z.numpy().tobytes())
-        return h.hexdigest()
+    @contextlib.contextmanager
+    def _training_generators(
+        self, member: Member, index: int
+    ) -> Iterator[dict[str, torch.Generator]]:
+        """The augmentation's generator (its own seed per member), dropped after training."""
+        member.rep.generator = torch.Generator().manual_seed(self._member_seed(index) + 1)
+        try:
+            yield {"augment": member.rep.generator}
+        finally:
+            member.rep.generator = None
 
     # --- persistence -----------------------------------------------------------------------
+
+    def prediction_columns(self, available: Sequence[str], path: str) -> dict[str, Any]:
+        """The stamp pointers (row, file, bands) that streamed prediction must read."""
+        return stamp_columns(list(available), path)
 
     def _get_state(self) -> tuple[dict, dict[str, NDArray]]:
         meta, arrays = super()._get_state()
@@ -318,137 +268,3 @@ class ImageCNNEstimator(TorchEstimator):
         self.n_scalars_ = int(meta["n_scalars"])
         self.pixel_sigma_ = arrays["input.pixel_sigma"]
         super()._set_state(meta, arrays)
-
-
-# --- training loop with checkpoints -----------------------------------------------------------
-
-
-def _state_arrays(prefix: str, state: dict) -> dict[str, NDArray]:
-    return {f"{prefix}{k}": v.detach().cpu().numpy().copy() for k, v in state.items()}
-
-
-def _save_checkpoint(path: Path, payload: dict, arrays: dict[str, NDArray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = np.frombuffer(json.dumps(payload).encode(), dtype=np.uint8)
-    with atomic_path(path, overwrite=True) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, __meta__=meta, **arrays)
-
-
-def _load_checkpoint(path: Path, key: str) -> tuple[dict, dict[str, NDArray]] | None:
-    if not path.exists():
-        return None
-    with np.load(path, allow_pickle=False) as data:
-        payload = json.loads(bytes(data["__meta__"]).decode())
-        if payload.get("key") != key:
-            logger.info("%s: checkpoint of another run; starting afresh", path)
-            return None
-        return payload, {k: data[k] for k in data.files if k != "__meta__"}
-
-
-def _train(
-    module: Member,
-    loss: Any,
-    x: torch.Tensor,
-    z: torch.Tensor,
-    x_val: torch.Tensor,
-    z_val: torch.Tensor,
-    settings: TrainSettings,
-    generator: torch.Generator,
-    checkpoint: Path | None,
-    key: str,
-) -> dict:
-    """The shared training recipe (AdamW, one-cycle schedule, early stopping with the best
-    weights restored; see :func:`zphot.estimators.nn.train.train_network`) plus a checkpoint
-    after every epoch: weights, best weights, optimiser moments, generator states and
-    history, as arrays + JSON (no pickle). A matching checkpoint is resumed."""
-    n = len(x)
-    steps_per_epoch = math.ceil(n / settings.batch_size)
-    opt = torch.optim.AdamW(
-        module.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
-    )
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=settings.learning_rate, total_steps=settings.max_epochs * steps_per_epoch
-    )
-    history: dict = {
-        "train_loss": [],
-        "val_loss": [],
-        "epoch_seconds": [],
-        "best_epoch": 0,
-        "stopped_early": False,
-    }
-    best_val = math.inf
-    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-    start, finished = 0, False
-    saved = _load_checkpoint(checkpoint, key) if checkpoint is not None else None
-    if saved is not None:
-        payload, arrays = saved
-        history, best_val, start = payload["history"], payload["best_val"], payload["epoch"]
-        finished = payload["finished"]
-        module.load_state_dict(
-            {k[2:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("w.")}
-        )
-        best_state = {k[2:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("b.")}
-        opt_state = opt.state_dict()
-        opt_state["state"] = {
-            int(i): {
-                name: torch.from_numpy(arrays[f"o.{i}.{name}"])
-                for name in ("step", "exp_avg", "exp_avg_sq")
-            }
-            for i in payload["opt_params"]
-        }
-        opt.load_state_dict(opt_state)
-        # Replay the schedule to the resumed step (torch warns that no optimiser step came
-        # first, which is the point here).
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*")
-            for _ in range(start * steps_per_epoch):
-                schedule.step()
-        generator.set_state(torch.from_numpy(arrays["g.batches"]))
-        module.rep.generator.set_state(torch.from_numpy(arrays["g.augment"]))
-        logger.info("%s: resuming after epoch %d", checkpoint, start)
-    epoch = start
-    while not finished and epoch < settings.max_epochs:
-        t0 = time.perf_counter()
-        module.train()
-        order = torch.randperm(n, generator=generator)
-        running = 0.0
-        for s in range(0, n, settings.batch_size):
-            rows = order[s : s + settings.batch_size]
-            value = loss(module(x[rows]), z[rows])
-            opt.zero_grad(set_to_none=True)
-            value.backward()
-            opt.step()
-            schedule.step()
-            running += float(value.detach()) * len(rows)
-        val_loss = evaluate_loss(module, loss, x_val, z_val)
-        history["train_loss"].append(running / n)
-        history["val_loss"].append(val_loss)
-        history["epoch_seconds"].append(round(time.perf_counter() - t0, 2))
-        logger.info("epoch %d: train %.5f, validation %.5f", epoch, running / n, val_loss)
-        if val_loss < best_val:
-            best_val, history["best_epoch"] = val_loss, epoch
-            best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-        elif epoch - history["best_epoch"] >= settings.patience:
-            history["stopped_early"] = True
-            finished = True
-        epoch += 1
-        finished = finished or epoch >= settings.max_epochs
-        if checkpoint is not None:
-            opt_state = opt.state_dict()["state"]
-            arrays = _state_arrays("w.", module.state_dict()) | _state_arrays("b.", best_state)
-            for i, st in opt_state.items():
-                arrays |= _state_arrays(f"o.{i}.", st)
-            arrays["g.batches"] = generator.get_state().numpy()
-            arrays["g.augment"] = module.rep.generator.get_state().numpy()
-            payload = {
-                "key": key,
-                "epoch": epoch,
-                "finished": finished,
-                "best_val": best_val,
-                "history": history,
-                "opt_params": [int(i) for i in opt_state],
-            }
-            _save_checkpoint(checkpoint, payload, arrays)
-    module.load_state_dict(best_state)
-    module.eval()
-    return history

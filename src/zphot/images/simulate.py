@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .._rng import child_generator
 from ..catalog.catalog import Catalog
@@ -95,12 +96,7 @@ def _config_hash(config: dict, table: pd.DataFrame, columns: list[str]) -> str:
 
 def _init_worker() -> None:
     """One thread per worker: the processes already use the cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ModuleNotFoundError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
+    threadpool_limits(1)
     os.environ["OMP_NUM_THREADS"] = "1"
 
 

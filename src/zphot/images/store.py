@@ -34,6 +34,7 @@ __all__ = [
     "attach_stamps",
     "load_stamps",
     "stamp_bands",
+    "stamp_columns",
     "stamp_shape",
     "stamps_in_bands",
 ]
@@ -91,6 +92,35 @@ def _stamp_files(catalog: Catalog) -> NDArray:
     if "stamp_file" in catalog.table.columns:
         return catalog.table["stamp_file"].astype(str).to_numpy()
     return np.full(len(catalog), str(catalog.source))
+
+
+#: Columns through which a catalog row points at its stamp.
+STAMP_COLUMNS = ("stamp_row", "stamp_file", "stamp_bands")
+
+
+def stamp_columns(available: list[str] | tuple[str, ...], path: str) -> dict[str, str | None]:
+    """The stamp columns to read from the catalog file ``path`` (columns ``available``), for
+    :meth:`~zphot.estimators.base.PhotoZEstimator.prediction_columns`.
+
+    Each present column maps to ``None`` (read it). Without ``stamp_file`` the rows point into
+    the catalog's own file, which the chunks of a streamed run no longer name, so that column
+    becomes the constant ``path``.
+
+    Raises
+    ------
+    CatalogError
+        No ``stamp_row`` column: the catalog has no images.
+    """
+    available = [str(c) for c in available]
+    if "stamp_row" not in available:
+        raise CatalogError(
+            f"{path}: no 'stamp_row' column, so no images; render stamps with "
+            "`zphot simulate images` or attach a cube with zphot.images.attach_stamps"
+        )
+    cols: dict[str, str | None] = {c: None for c in STAMP_COLUMNS if c in available}
+    if "stamp_file" not in cols:
+        cols["stamp_file"] = os.path.abspath(path)
+    return cols
 
 
 def load_stamps(catalog: Catalog) -> NDArray[np.float32]:

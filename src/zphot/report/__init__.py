@@ -2,9 +2,10 @@
 
 :func:`compare` fits and scores (no printing, a ``progress`` callback for long runs);
 :meth:`Comparison.write` writes ``results.md``, ``results.csv``, per-model predictions, PNG
-figures and ``report.html``.
+figures, binned residual tables and ``report.html``. Models trained beforehand are wrapped in
+:class:`Trained` and only scored.
 """
 
-from .compare import COLUMNS, Column, Comparison, ModelResult, compare, loss_history
+from .compare import COLUMNS, Column, Comparison, ModelResult, Trained, compare, loss_history
 
-__all__ = ["COLUMNS", "Column", "Comparison", "ModelResult", "compare", "loss_history"]
+__all__ = ["COLUMNS", "Column", "Comparison", "ModelResult", "Trained", "compare", "loss_history"]

@@ -1,20 +1,27 @@
 """Fit several estimators on one train/test split and score them side by side.
 
 Everything a comparison report needs is collected here, as plain data: one metrics row per
-model, its predictions, PIT values and loss curves. Drawing (:mod:`~zphot.report.plots`) and
-HTML (:mod:`~zphot.report.html`) only read these results, so they can be re-rendered without
-training again, and this module never prints: long loops report through a ``progress``
-callback.
+model, its predictions, PIT values, loss curves and residuals binned in z_spec and in z_phot.
+Drawing (:mod:`~zphot.report.plots`) and HTML (:mod:`~zphot.report.html`) only read these
+results, so they can be re-rendered without training again, and this module never prints: long
+loops report through a ``progress`` callback.
+
+Models already trained (:class:`Trained`, e.g. loaded from the files of ``zphot debias``) are
+scored on the same test set without fitting. A model whose predictions carry a bulk estimate
+(``z_phot_bulk``, Step 4 of the bias correction) gets a second row, ``NAME (bulk)``, scoring
+that estimate.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +32,28 @@ from sklearn.base import clone
 
 from ..catalog.catalog import Catalog
 from ..estimators.base import PhotoZEstimator
-from ..exceptions import CatalogError, OverwriteError
+from ..exceptions import CatalogError, OverwriteError, ParameterError
 from ..io import atomic_path, write_table
-from ..metrics import crps, nz_fidelity, pit, pit_ks, point_metrics
+from ..metrics import (
+    binned_residuals,
+    crps,
+    dz,
+    max_abs_binned_mean,
+    nz_fidelity,
+    pit,
+    pit_ks,
+    point_metrics,
+)
 
 __all__ = [
+    "BIN_WIDTH",
     "COLUMNS",
+    "SUMMARY_MIN_COUNT",
     "Column",
     "Comparison",
     "ModelResult",
     "Progress",
+    "Trained",
     "compare",
     "loss_history",
     "prepare_output_dir",
@@ -42,11 +61,22 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: ``progress(description, steps_done, steps_total)``; two steps (fit, predict) per model.
+#: ``progress(description, steps_done, steps_total)``; two steps (fit, predict) per model to
+#: train, one (predict) per model trained beforehand.
 Progress = Callable[[str, int, int], None]
 
-#: Rows scored at once: PIT and CRPS build several (rows, bins) temporaries, and a DC2 test set
-#: on a 0.002-wide grid would otherwise need gigabytes per model.
+#: Default width in redshift of the bins of the binned-residual tables and curves.
+BIN_WIDTH = 0.02
+#: Default least number of test galaxies in a bin for it to count toward the max |mean dz|
+#: columns: the standard error of a bin mean is about sigma / sqrt(n), so 200 galaxies keep it
+#: several times below typical biases.
+SUMMARY_MIN_COUNT = 200
+#: More bins than this is a mistyped --bin-width, not a diagnostic.
+_MAX_BINS = 10_000
+
+#: Rows scored at once: PIT and CRPS build several (rows, bins) temporaries, and a large test
+#: set on a fine grid (up to 400 bins by default, more with an explicit ``grid``) would
+#: otherwise need gigabytes per model.
 _CHUNK = 4096
 
 
@@ -71,7 +101,7 @@ class Column:
         return format(value, self.fmt)
 
 
-COLUMNS: tuple[Column, ...] = (
+_COLUMN_TEMPLATES: tuple[Column, ...] = (
     Column("mse", "MSE", ".5f", "low", "mean squared error of z_phot - z_spec"),
     Column("r2", "R²", ".4f", "high", "coefficient of determination of z_phot against z_spec"),
     Column("bias", "bias", "+.5f", "zero", "median of dz = (z_phot - z_spec) / (1 + z_spec)"),
@@ -91,13 +121,58 @@ COLUMNS: tuple[Column, ...] = (
         "total-variation distance of n(z_phot) from n(z_spec) smeared by σ_NMAD",
     ),
     Column(
+        "max_dz_zspec",
+        "max|⟨dz⟩| z_spec",
+        ".4f",
+        "low",
+        "largest |mean dz| over bins of z_spec (width {width}) holding at least {count} test "
+        "galaxies: the conditional bias an individual estimate shows (- if no bin is that full)",
+    ),
+    Column(
+        "max_dz_zphot",
+        "max|⟨dz⟩| z_phot",
+        ".4f",
+        "low",
+        "largest |mean dz| over bins of z_phot (width {width}) holding at least {count} test "
+        "galaxies: the bias of a sample selected on its estimate (- if no bin is that full)",
+    ),
+    Column(
         "out_of_coverage", "off-cover", ".2%", "", "test galaxies outside the training coverage"
     ),
-    Column("train_s", "train s", ".1f", "low", "wall-clock seconds to fit"),
+    Column(
+        "train_s", "train s", ".1f", "low", "wall-clock seconds to fit (- if trained beforehand)"
+    ),
     Column(
         "predict_rate", "gal/s", ",.0f", "high", "galaxies per second: PDFs, points and coverage"
     ),
 )
+_BINNED_KEYS = {"max_dz_zspec": "z_spec", "max_dz_zphot": "z_phot"}
+#: The results table's columns (the binned ones described with the default bins; a
+#: :class:`Comparison`'s ``columns`` describe its own).
+COLUMNS: tuple[Column, ...] = tuple(
+    replace(c, help=c.help.format(width=BIN_WIDTH, count=f"{SUMMARY_MIN_COUNT:,}"))
+    if c.key in _BINNED_KEYS
+    else c
+    for c in _COLUMN_TEMPLATES
+)
+#: Columns of a bulk row that belong to the model's PDF, shown on the model's own row only.
+_PDF_KEYS = ("pit_ks", "crps", "cover68", "train_s", "predict_rate")
+
+
+@dataclass(frozen=True)
+class Trained:
+    """An estimator fitted beforehand, for :func:`compare`: scored as it is, never refitted.
+
+    Attributes
+    ----------
+    estimator : PhotoZEstimator
+        The fitted estimator (e.g. from :func:`zphot.load`).
+    source : str
+        Where it came from (a model file), shown in the report's settings column.
+    """
+
+    estimator: PhotoZEstimator
+    source: str = ""
 
 
 @dataclass
@@ -123,6 +198,13 @@ class ModelResult:
     history : list of dict
         Loss curves per ensemble member (``{"train": [...], "val": [...]}``); empty for models
         that are not networks.
+    source : str
+        Where a model trained beforehand came from (its file); empty when :func:`compare`
+        fitted it.
+    bulk_of : str or None
+        For a bulk row: the name of the model whose ``z_phot_bulk`` it scores (its
+        ``predictions["z_phot"]`` holds that estimate; its PDF is the model's, so ``pit`` is
+        empty and the PDF columns are NaN).
     """
 
     name: str
@@ -133,6 +215,8 @@ class ModelResult:
     predictions: pd.DataFrame
     pit: NDArray[np.float64]
     history: list[dict[str, list[float]]] = field(default_factory=list)
+    source: str = ""
+    bulk_of: str | None = None
 
     @property
     def z_spec(self) -> NDArray[np.float64]:
@@ -143,8 +227,14 @@ class ModelResult:
         return self.predictions["z_phot"].to_numpy(np.float64)
 
     def settings_text(self) -> str:
-        """The non-default parameters as ``name=value`` pairs, ``defaults`` if there are none."""
-        return ", ".join(f"{k}={v!r}" for k, v in self.changed.items()) or "defaults"
+        """The non-default parameters as ``name=value`` pairs, ``defaults`` if there are none.
+
+        A model trained beforehand is prefixed with its source; a bulk row names its model.
+        """
+        if self.bulk_of is not None:
+            return f"z_phot_bulk of {self.bulk_of}"
+        text = ", ".join(f"{k}={v!r}" for k, v in self.changed.items()) or "defaults"
+        return f"{self.source}: {text}" if self.source else text
 
 
 @dataclass
@@ -157,8 +247,16 @@ class Comparison:
     train_source, test_source : str
         Where the training and test galaxies came from (catalog ``source`` strings).
     n_train, n_test : int
+        ``n_train`` is 0 (and ``train_source`` empty) when every model was trained beforehand.
     survey : str
         Survey name of the catalogs (bands and columns used).
+    bin_width : float
+        Width in redshift of the binned-residual bins (:meth:`binned`).
+    min_bin_count : int
+        Least number of galaxies in a bin for it to count toward the ``max_dz_*`` columns.
+    notes : list of str
+        Warnings about the run shown with the results (e.g. a trained model tested on its own
+        training catalog).
     """
 
     results: list[ModelResult]
@@ -167,6 +265,19 @@ class Comparison:
     n_train: int
     n_test: int
     survey: str
+    bin_width: float = BIN_WIDTH
+    min_bin_count: int = SUMMARY_MIN_COUNT
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """:data:`COLUMNS` with the help of the binned columns stating this run's bins."""
+        return tuple(
+            replace(c, help=_binned_help(c, self.bin_width, self.min_bin_count))
+            if c.key in _BINNED_KEYS
+            else c
+            for c in COLUMNS
+        )
 
     def table(self) -> pd.DataFrame:
         """One row per model: ``model``, every :data:`COLUMNS` key, then ``settings``."""
@@ -180,20 +291,71 @@ class Comparison:
         ]
         return pd.DataFrame(rows, columns=["model", *(c.key for c in COLUMNS), "settings"])
 
+    def caption(self) -> str:
+        """Where the training and test galaxies came from, in one sentence."""
+        trained = [r.name for r in self.results if r.source and r.bulk_of is None]
+        tested = f"tested on {self.n_test:,} galaxies ({self.test_source}); survey {self.survey}."
+        if not self.n_train:
+            return f"Every model was trained beforehand (file in settings); {tested}"
+        fitted = f"Trained on {self.n_train:,} galaxies ({self.train_source})"
+        if trained:
+            fitted += f", except {', '.join(trained)} (trained beforehand, file in settings)"
+        return f"{fitted}; {tested}"
+
     def markdown(self) -> str:
         """The results table as GitHub-flavoured markdown, values formatted as in the report."""
-        header = ["model", *(c.label for c in COLUMNS), "settings"]
+        columns = self.columns
+        header = ["model", *(c.label.replace("|", "\\|") for c in columns), "settings"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for r in self.results:
-            cells = [r.name, *(c.format(r.metrics.get(c.key, np.nan)) for c in COLUMNS)]
+            cells = [r.name, *(c.format(r.metrics.get(c.key, np.nan)) for c in columns)]
             cells.append(r.settings_text().replace("|", "\\|"))
             lines.append("| " + " | ".join(cells) + " |")
-        notes = [f"- **{c.label}**: {c.help}" for c in COLUMNS]
-        caption = (
-            f"Trained on {self.n_train:,} galaxies ({self.train_source}), "
-            f"tested on {self.n_test:,} ({self.test_source}); survey {self.survey}."
+        notes = [f"- **{c.label}**: {c.help}" for c in columns]
+        if any(r.bulk_of for r in self.results):
+            notes.append(f"- **(bulk)** rows: {BULK_NOTE}")
+        notes.append(
+            f"- binned_MODEL.csv: count, mean dz and its standard error per bin of z_spec and "
+            f"of z_phot (width {self.bin_width:g}) for each model"
         )
-        return "\n".join([caption, "", *lines, "", *notes]) + "\n"
+        warnings = [f"**Warning**: {n}" for n in self.notes]
+        return "\n".join([self.caption(), *warnings, "", *lines, "", *notes]) + "\n"
+
+    def bin_edges(self) -> NDArray[np.float64]:
+        """Edges of the residual bins: multiples of ``bin_width`` spanning the test z_spec."""
+        return _bin_edges(self.results[0].z_spec, self.bin_width)
+
+    def binned(self, result: ModelResult, min_count: int = 1) -> pd.DataFrame:
+        """Residuals of one model binned in z_spec and in z_phot, as one long table.
+
+        Columns ``by`` (``"z_spec"`` or ``"z_phot"``), then those of
+        :func:`~zphot.metrics.binned_residuals`: ``lo``, ``hi``, ``centre``, ``count``,
+        ``mean`` and ``sem`` (standard error of the mean dz) and ``median``. Both views share
+        :meth:`bin_edges`, over the test set's z_spec range; a galaxy whose z_phot falls outside
+        it (or is not finite) is in no z_phot bin. ``min_count`` masks the statistics of bins
+        with fewer galaxies (their count stays).
+        """
+        zs, zp = result.z_spec, result.z_phot
+        ok = np.isfinite(zp)
+        d = dz(zp[ok], zs[ok])
+        edges = self.bin_edges()
+        parts = [
+            binned_residuals(x, d, edges, min_count=min_count).assign(by=by)
+            for by, x in (("z_spec", zs[ok]), ("z_phot", zp[ok]))
+        ]
+        table = pd.concat(parts, ignore_index=True)
+        return table[["by", *(c for c in table.columns if c != "by")]]
+
+    def file_stems(self) -> dict[str, str]:
+        """A distinct, file-name-safe stem per model name (``step4 (bulk)`` -> ``step4_bulk``)."""
+        stems: dict[str, str] = {}
+        for r in self.results:
+            stem = re.sub(r"[^\w.-]+", "_", r.name).strip("_.") or "model"
+            base, k = stem, 2
+            while stem in stems.values():
+                stem, k = f"{base}_{k}", k + 1
+            stems[r.name] = stem
+        return stems
 
     def write(
         self,
@@ -205,8 +367,11 @@ class Comparison:
         """Write tables, predictions, figures and ``report.html`` into ``out_dir``.
 
         Files: ``results.md``, ``results.csv``, ``predictions_<model>.parquet`` (``zphot
-        evaluate`` reads them), ``figures/*.png`` and ``report.html`` (last, so its presence
-        means the run finished). Each file is written atomically.
+        evaluate`` reads them; a Step 4 model's file has ``z_phot_bulk`` too, so its bulk row
+        has no file of its own), ``binned_<model>.csv`` (:meth:`binned`, every bin, sparse ones
+        included), ``figures/*.png`` and ``report.html`` (last, so its presence means the run
+        finished). Each file is written atomically; ``<model>`` is the name made file-safe
+        (:meth:`file_stems`).
 
         Parameters
         ----------
@@ -234,11 +399,16 @@ class Comparison:
         out = prepare_output_dir(out_dir, overwrite)
         write_table(self.table(), out / "results.csv", format="csv", overwrite=True)
         _write_text(out / "results.md", self.markdown())
+        stems = self.file_stems()
         for r in self.results:
+            stem = stems[r.name]
+            write_table(self.binned(r), out / f"binned_{stem}.csv", format="csv", overwrite=True)
+            if r.bulk_of is not None:
+                continue
             cols = ["z_spec", *(c for c in r.predictions.columns if c != "z_spec")]
             write_table(
                 r.predictions[cols],
-                out / f"predictions_{r.name}.parquet",
+                out / f"predictions_{stem}.parquet",
                 format="parquet",
                 overwrite=True,
             )
@@ -251,6 +421,36 @@ class Comparison:
         html_path = out / "report.html"
         _write_text(html_path, render_html(self, images, context or {}))
         return html_path
+
+
+BULK_NOTE = (
+    "the bulk estimate z_phot_bulk of a Step 4 bias-corrected model (flat in z_phot, for "
+    "samples selected on their estimate); its PDF is the one of the model's own row, so the "
+    "PDF columns are left blank"
+)
+
+
+def _binned_help(col: Column, width: float, count: int) -> str:
+    template = next(c for c in _COLUMN_TEMPLATES if c.key == col.key).help
+    return template.format(width=f"{width:g}", count=f"{count:,}")
+
+
+def _bin_edges(z: NDArray[np.float64], width: float) -> NDArray[np.float64]:
+    """Multiples of ``width`` from below ``min(z)`` to at least ``max(z)``."""
+    if not (math.isfinite(width) and width > 0):
+        raise ParameterError(f"bin width must be a positive number, got {width!r}")
+    lo_z, hi_z = float(np.min(z)), float(np.max(z))
+    first = math.floor(lo_z / width + 1e-9)
+    n = max(math.ceil(hi_z / width - 1e-9) - first, 1)
+    if n > _MAX_BINS:
+        raise ParameterError(
+            f"bin width {width:g} makes {n:,} bins over z = [{lo_z:g}, {hi_z:g}]; "
+            f"at most {_MAX_BINS:,}"
+        )
+    edges = np.round((first + np.arange(n + 1)) * width, 12)
+    # Rounding must not drop the smallest or the largest redshift.
+    edges[0], edges[-1] = min(edges[0], lo_z), max(edges[-1], hi_z)
+    return edges
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -355,16 +555,12 @@ def _score(
         pit_values[rows] = pit(probs, edges, zs)
         crps_values[rows] = crps(probs, edges, zs)
     zp = table["z_phot"].to_numpy(np.float64)
-    ok = np.isfinite(zp)
-    if not ok.any():
-        raise CatalogError(f"{type(est).__name__}: no finite z_phot on {test.source}")
-    metrics = point_metrics(zp[ok], z[ok], outlier_threshold=0.05)
+    metrics = _point_scores(zp, z, f"{type(est).__name__}: no finite z_phot on {test.source}")
     metrics |= {
         "pit_ks": pit_ks(pit_values),
         "crps": float(np.mean(crps_values)),
         # The central interval's coverage follows from the PIT values: no second pass.
         "cover68": float(np.mean((pit_values >= 0.16) & (pit_values <= 0.84))),
-        "nz_fidelity": nz_fidelity(zp[ok], z[ok]),
         "out_of_coverage": float(np.mean(table["out_of_coverage"])),
         "train_s": train_seconds,
         "predict_rate": len(z) / max(seconds, 1e-9),
@@ -373,32 +569,88 @@ def _score(
     return metrics, table, pit_values
 
 
+def _point_scores(zp: NDArray[np.float64], z: NDArray[np.float64], empty: str) -> dict[str, float]:
+    """Point metrics and n(z) fidelity of the finite estimates; ``empty`` is the error if none."""
+    ok = np.isfinite(zp)
+    if not ok.any():
+        raise CatalogError(empty)
+    metrics = point_metrics(zp[ok], z[ok], outlier_threshold=0.05)
+    metrics["nz_fidelity"] = nz_fidelity(zp[ok], z[ok])
+    return metrics
+
+
+def _bulk_result(parent: ModelResult, z: NDArray[np.float64]) -> ModelResult:
+    """The row of a model's bulk estimate: its ``z_phot_bulk`` scored as a point estimate."""
+    table = parent.predictions
+    keep = [c for c in table.columns if c in ("id", "out_of_coverage")]
+    predictions = table[keep].assign(z_phot=table["z_phot_bulk"], z_spec=z)
+    predictions = predictions[["z_phot", *keep, "z_spec"]]
+    metrics = _point_scores(
+        predictions["z_phot"].to_numpy(np.float64), z, f"{parent.name}: no finite z_phot_bulk"
+    )
+    metrics |= {k: np.nan for k in _PDF_KEYS}
+    metrics["out_of_coverage"] = parent.metrics["out_of_coverage"]
+    return replace(
+        parent,
+        name=f"{parent.name} (bulk)",
+        metrics=metrics,
+        predictions=predictions,
+        pit=np.empty(0),
+        history=[],
+        bulk_of=parent.name,
+    )
+
+
+def _fingerprint(catalog: Catalog) -> str:
+    """As ``fingerprint_`` of an estimator fitted on ``catalog``."""
+    return hashlib.sha256(
+        np.ascontiguousarray(catalog.mags).tobytes()
+        + np.ascontiguousarray(catalog.require_z()).tobytes()
+    ).hexdigest()
+
+
 def compare(
-    estimators: Mapping[str, PhotoZEstimator],
-    train: Catalog,
+    estimators: Mapping[str, PhotoZEstimator | Trained],
+    train: Catalog | None,
     test: Catalog,
     *,
     validation: Catalog | None = None,
     progress: Progress | None = None,
+    bin_width: float = BIN_WIDTH,
+    min_bin_count: int = SUMMARY_MIN_COUNT,
 ) -> Comparison:
     """Fit each estimator on ``train`` and score it on ``test``, with identical data for all.
 
-    Each estimator is cloned before fitting, so the ones passed in stay unfitted. The test set
-    is predicted once per model; the same prediction gives the metrics, the PIT values, the
-    throughput and the predictions table, so the numbers in a report always agree.
+    Each estimator is cloned before fitting, so the ones passed in stay unfitted; those wrapped
+    in :class:`Trained` are scored as they are, without fitting (they were trained on their own
+    data, which the report cannot check beyond warning when ``test`` is exactly their training
+    catalog). The test set is predicted once per model; the same prediction gives the metrics,
+    the PIT values, the throughput and the predictions table, so the numbers in a report always
+    agree. A model whose predictions table has ``z_phot_bulk`` (a Step 4
+    :class:`~zphot.debias.DebiasedEstimator`) is followed by a ``NAME (bulk)`` row scoring
+    that estimate.
 
     Parameters
     ----------
-    estimators : mapping of str to PhotoZEstimator
-        Label -> unfitted estimator, in the order the report lists them.
-    train, test : Catalog
-        Catalogs with redshifts, read with the same survey.
+    estimators : mapping of str to PhotoZEstimator or Trained
+        Label -> unfitted estimator (or fitted one wrapped in :class:`Trained`), in the order
+        the report lists them.
+    train : Catalog or None
+        Catalog with redshifts the unfitted estimators are fitted on; None when every model is
+        :class:`Trained`.
+    test : Catalog
+        Catalog with redshifts every model is scored on, read with the same survey.
     validation : Catalog, optional
         Passed to every ``fit`` (networks use it for early stopping). Never the test set:
         early stopping on it would leak the test redshifts into training.
     progress : callable, optional
         ``progress(description, steps_done, steps_total)`` before each step and once at the
-        end; there are two steps (fit, predict) per model.
+        end; there are two steps (fit, predict) per model to fit, one per trained model.
+    bin_width : float
+        Width in redshift of the bins of the binned residuals (:meth:`Comparison.binned`).
+    min_bin_count : int
+        Least number of test galaxies in a bin for it to count toward the ``max_dz_zspec`` and
+        ``max_dz_zphot`` columns.
 
     Returns
     -------
@@ -409,7 +661,10 @@ def compare(
     CatalogError
         A catalog has no (or missing) redshifts, or an estimator produced no finite estimate.
     ParameterError
-        An estimator's parameters are invalid (raised by its ``fit``).
+        An estimator's parameters are invalid (raised by its ``fit``), ``train`` is missing
+        while a model needs fitting, or ``bin_width`` is not a positive width.
+    NotFittedError
+        A :class:`Trained` estimator is not fitted.
 
     Examples
     --------
@@ -422,18 +677,40 @@ def compare(
     ('knn', True)
     """
     z_test = test.require_z()
-    train.require_z()
-    total = 2 * len(estimators)
+    _bin_edges(z_test, bin_width)  # a bad width fails before any training
+    to_fit = [name for name, e in estimators.items() if not isinstance(e, Trained)]
+    if to_fit:
+        if train is None:
+            raise ParameterError(f"no training catalog to fit {', '.join(to_fit)}")
+        train.require_z()
+    total = len(estimators) + len(to_fit)
     report = progress or (lambda *_: None)
-    results = []
-    for i, (name, template) in enumerate(estimators.items()):
-        est = clone(template)
-        report(f"fitting {name}", 2 * i, total)
-        log.debug("fitting %s on %d galaxies", name, len(train))
-        t0 = time.perf_counter()
-        est.fit(train, validation=validation)
-        train_seconds = time.perf_counter() - t0
-        report(f"predicting {name}", 2 * i + 1, total)
+    results: list[ModelResult] = []
+    notes: list[str] = []
+    test_fingerprint: str | None = None
+    step = 0
+    for name, template in estimators.items():
+        source = ""
+        if isinstance(template, Trained):
+            est = template.estimator
+            est._check_fitted()
+            source = template.source or "trained beforehand"
+            test_fingerprint = test_fingerprint or _fingerprint(test)
+            if getattr(est, "fingerprint_", None) == test_fingerprint:
+                notes.append(f"{name} is tested on the very catalog it was trained on")
+                log.warning("%s: %s", name, notes[-1])
+            train_seconds = math.nan
+        else:
+            assert train is not None
+            est = clone(template)
+            report(f"fitting {name}", step, total)
+            step += 1
+            log.debug("fitting %s on %d galaxies", name, len(train))
+            t0 = time.perf_counter()
+            est.fit(train, validation=validation)
+            train_seconds = time.perf_counter() - t0
+        report(f"predicting {name}", step, total)
+        step += 1
         metrics, predictions, pit_values = _score(est, test, z_test, train_seconds)
         log.debug("%s: sigma_NMAD %.4f in %.1f s", name, metrics["sigma_nmad"], train_seconds)
         results.append(
@@ -446,14 +723,25 @@ def compare(
                 predictions=predictions,
                 pit=pit_values,
                 history=loss_history(est),
+                source=source,
             )
         )
+        if "z_phot_bulk" in predictions.columns:
+            results.append(_bulk_result(results[-1], z_test))
     report("done", total, total)
-    return Comparison(
+    comparison = Comparison(
         results=results,
-        train_source=train.source,
+        train_source=train.source if to_fit and train is not None else "",
         test_source=test.source,
-        n_train=len(train),
+        n_train=len(train) if to_fit and train is not None else 0,
         n_test=len(test),
-        survey=train.survey.name,
+        survey=test.survey.name,
+        bin_width=float(bin_width),
+        min_bin_count=int(min_bin_count),
+        notes=notes,
     )
+    for r in results:
+        binned = comparison.binned(r)
+        for key, by in _BINNED_KEYS.items():
+            r.metrics[key] = max_abs_binned_mean(binned[binned["by"] == by], min_bin_count)
+    return comparison

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .compare import COLUMNS, Column
+from .compare import BULK_NOTE, Column
 
 if TYPE_CHECKING:
     from .compare import Comparison
@@ -50,6 +50,10 @@ th { background: #f1f3f5; position: sticky; top: 0; }
 th:first-child, td:first-child { text-align: left; font-weight: 600; }
 th:last-child { text-align: left; }
 td.best { background: #e3f4e6; font-weight: 700; }
+td.full { font-weight: 700; }
+details { margin: 10px 0; }
+summary { cursor: pointer; font-size: 14px; color: #333; }
+.warning { background: #fff4e5; border-left: 4px solid #e69500; padding: 6px 10px; }
 td.settings { text-align: left; white-space: normal; min-width: 110px; color: #444; }
 tbody tr:hover { background: #fafbfc; }
 .legend { font-size: 13px; color: #555; columns: 2; column-gap: 32px; margin: 10px 0 0;
@@ -69,9 +73,12 @@ figcaption { font-size: 13px; color: #555; margin-top: 4px; }
 
 _CAPTIONS = {
     "residuals": (
-        "Mean scaled residual dz per redshift bin with its standard error, binned by the true "
-        "redshift (left: the estimator's conditional bias) and by the estimate (right: what a "
-        "selection on z_phot delivers). Bins with fewer than 20 galaxies are omitted."
+        "Mean scaled residual dz per redshift bin (line) with ± its standard error (band), "
+        "binned by the true redshift (left: the estimator's conditional bias) and by the "
+        "estimate (right: what a selection on z_phot delivers); bins with fewer than 20 "
+        "galaxies are omitted. Lower panels: galaxies per bin (the same for every model against "
+        "z_spec); dotted, the count a bin needs to enter the max |mean dz| columns. Dashed "
+        "curves: bulk estimates."
     ),
     "nz": (
         "Redshift distribution of each model's point estimates (lines) over the truth (grey). "
@@ -133,22 +140,25 @@ def _best_rows(values: list[float], col: Column) -> set[int]:
 
 
 def _results_table(comparison: Comparison) -> str:
-    head = "".join(f'<th title="{escape(c.help)}">{escape(c.label)}</th>' for c in COLUMNS)
+    columns = comparison.columns
+    head = "".join(f'<th title="{escape(c.help)}">{escape(c.label)}</th>' for c in columns)
     rows = []
     best = {
         c.key: _best_rows([r.metrics.get(c.key, np.nan) for r in comparison.results], c)
-        for c in COLUMNS
+        for c in columns
     }
     for i, r in enumerate(comparison.results):
         cells = []
-        for c in COLUMNS:
+        for c in columns:
             cls = ' class="best"' if i in best[c.key] else ""
             cells.append(f"<td{cls}>{escape(c.format(r.metrics.get(c.key, np.nan)))}</td>")
         rows.append(
             f"<tr><td>{escape(r.name)}</td>{''.join(cells)}"
             f'<td class="settings">{escape(r.settings_text())}</td></tr>'
         )
-    legend = "".join(f"<li><b>{escape(c.label)}</b>: {escape(c.help)}</li>" for c in COLUMNS)
+    legend = "".join(f"<li><b>{escape(c.label)}</b>: {escape(c.help)}</li>" for c in columns)
+    if any(r.bulk_of for r in comparison.results):
+        legend += f"<li><b>(bulk)</b> rows: {escape(BULK_NOTE)}</li>"
     return (
         '<div class="scroll"><table><thead><tr><th>model</th>'
         f"{head}<th>settings</th></tr></thead>"
@@ -160,9 +170,50 @@ def _results_table(comparison: Comparison) -> str:
     )
 
 
+def _binned_tables(comparison: Comparison) -> str:
+    """Collapsed tables of the binned residuals: per bin, each model's count and mean ± SEM."""
+    c = comparison
+    tables = [(r.name, c.binned(r)) for r in c.results]
+    parts = []
+    for by in ("z_spec", "z_phot"):
+        views = [(name, t[t["by"] == by].reset_index(drop=True)) for name, t in tables]
+        first = views[0][1]
+        used = np.zeros(len(first), dtype=bool)
+        for _, t in views:
+            used |= t["count"].to_numpy() > 0
+        models = "".join(f'<th colspan="2">{escape(name)}</th>' for name, _ in views)
+        stats = "<th>n</th><th>mean dz ± SEM</th>" * len(views)
+        rows = []
+        for b in np.flatnonzero(used):
+            cells = [f"<td>{first.loc[b, 'lo']:.3f}–{first.loc[b, 'hi']:.3f}</td>"]
+            for _, t in views:
+                n, mean, sem = (t.loc[b, k] for k in ("count", "mean", "sem"))
+                full = ' class="full"' if n >= c.min_bin_count else ""
+                value = "-" if not np.isfinite(mean) else f"{mean:+.4f}"
+                if np.isfinite(mean) and np.isfinite(sem):
+                    value += f" ± {sem:.4f}"
+                cells.append(f"<td>{n:,}</td><td{full}>{value}</td>")
+            rows.append(f"<tr>{''.join(cells)}</tr>")
+        parts.append(
+            f"<details><summary>mean dz in bins of {by} (width {c.bin_width:g}, "
+            f"{len(rows)} non-empty bins)</summary>"
+            f'<div class="scroll"><table><thead><tr><th rowspan="2">{by}</th>{models}</tr>'
+            f"<tr>{stats}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div></details>"
+        )
+    return (
+        "".join(parts) + '<p class="note">Bold: bins with at least '
+        f"{c.min_bin_count:,} galaxies, those the max |mean dz| columns look at. SEM: standard "
+        "error of the mean, std(ddof=1) / √n. The same values, sparse bins included, are in "
+        "<code>binned_MODEL.csv</code>.</p>"
+    )
+
+
 def _settings(comparison: Comparison) -> str:
     blocks = []
     for r in comparison.results:
+        if r.bulk_of is not None:
+            continue  # the same model as its own row
         rows = "".join(
             f"<tr{' class=changed' if k in r.changed else ''}>"
             f"<td>{escape(k)}</td><td><code>{escape(repr(v))}</code></td></tr>"
@@ -197,7 +248,7 @@ def render_html(
         Results to show.
     images : mapping of str to bytes
         PNG bytes by figure key, as from :func:`zphot.report.plots.all_figures`
-        (``residuals``, ``nz``, ``pit``, optional ``loss``, ``density_<model>``).
+        (``residuals``, ``nz``, ``pit``, optional ``loss``, ``density_<stem>``).
     context : mapping of str to str
         Extra header lines (e.g. ``command``, ``split``) shown with the run's environment.
 
@@ -207,8 +258,15 @@ def render_html(
         A complete, self-contained HTML document.
     """
     c = comparison
+    pretrained = [r.name for r in c.results if r.source and r.bulk_of is None]
+    if not c.n_train:
+        training = "none: every model was trained beforehand (see its settings)"
+    else:
+        training = f"{c.train_source} ({c.n_train:,} galaxies)"
+        if pretrained:
+            training += f"; {', '.join(pretrained)} trained beforehand (see settings)"
     meta = {
-        "training set": f"{c.train_source} ({c.n_train:,} galaxies)",
+        "training set": training,
         "test set": f"{c.test_source} ({c.n_test:,} galaxies)",
         "survey": c.survey,
         **environment(),
@@ -220,15 +278,29 @@ def render_html(
         + "</dd>"
         for k, v in meta.items()
     )
+    stems = c.file_stems()
     densities = "".join(
-        f"<figure>{_img(images[f'density_{r.name}'], f'z_phot vs z_spec for {r.name}')}</figure>"
+        f"<figure>{_img(images[f'density_{stems[r.name]}'], f'z_phot vs z_spec for {r.name}')}"
+        "</figure>"
         for r in c.results
-        if f"density_{r.name}" in images
+        if f"density_{stems[r.name]}" in images
     )
     loss = ""
     if "loss" in images:
         loss = "<h2>Training curves</h2>" + _figure(images, "loss", "loss curves")
     names = ", ".join(r.name for r in c.results)
+    models = [r.name for r in c.results if r.bulk_of is None]
+    subtitle = f"{len(models)} estimators ({', '.join(models)}) "
+    if not c.n_train:
+        subtitle += "trained beforehand and scored on the same test set."
+    elif pretrained:
+        subtitle += (
+            f"scored on the same held-out test set; {', '.join(pretrained)} trained "
+            "beforehand, the others on the same training galaxies."
+        )
+    else:
+        subtitle += "trained on the same galaxies and scored on the same held-out test set."
+    warnings = "".join(f'<p class="warning">{escape(n)}</p>' for n in c.notes)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -240,15 +312,15 @@ def render_html(
 <body>
 <main>
 <h1>Photometric-redshift comparison</h1>
-<p class="subtitle">{len(c.results)} estimators ({escape(names)}) trained on the same galaxies
-and scored on the same held-out test set.</p>
+<p class="subtitle">{escape(subtitle)}</p>
 <dl class="meta">{meta_html}</dl>
-
+{warnings}
 <h2>Results</h2>
 {_results_table(c)}
 
 <h2>Residuals against redshift</h2>
 {_figure(images, "residuals", "binned residual curves")}
+{_binned_tables(c)}
 
 <h2>Estimated against true redshift</h2>
 <p class="note">Galaxy counts per hexagonal cell (logarithmic colour scale); dashed: the 1:1

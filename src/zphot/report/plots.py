@@ -2,7 +2,8 @@
 
 The Agg backend is used through :class:`matplotlib.figure.Figure` directly (never pyplot), so
 plots work on headless machines and no global figure state leaks between calls. Each model keeps
-one colour in every figure.
+one colour in every figure; the bulk row of a Step 4 model (``NAME (bulk)``) shares its model's
+colour, dashed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
-
-from ..metrics import binned_residuals, dz
 
 if TYPE_CHECKING:
     from .compare import Comparison, ModelResult
@@ -43,6 +42,19 @@ _DPI = 110
 
 def _colour(i: int) -> str:
     return f"C{i % 10}"
+
+
+def _styles(comparison: Comparison) -> list[tuple[str, str]]:
+    """``(colour, line style)`` per result: one colour per model, its bulk row dashed."""
+    colours: dict[str, str] = {}
+    styles = []
+    for r in comparison.results:
+        if r.bulk_of is not None and r.bulk_of in colours:
+            styles.append((colours[r.bulk_of], "--"))
+        else:
+            colours[r.name] = _colour(len(colours))
+            styles.append((colours[r.name], "-"))
+    return styles
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -112,43 +124,63 @@ def density_plot(result: ModelResult, limits: tuple[float, float] | None = None)
     return fig
 
 
-def residual_plot(comparison: Comparison, n_bins: int = 15) -> Figure:
+def residual_plot(comparison: Comparison) -> Figure:
     """Mean dz with its standard error in redshift bins, against z_spec and against z_phot.
 
-    Against z_spec the curves show each model's conditional bias (typically too high at low z,
-    too low at high z: regression to the mean); against z_phot they show what a user selecting
-    galaxies by their estimate gets. Models are shifted slightly sideways so their error bars
-    do not hide each other.
+    The bins are those of :meth:`~zphot.report.compare.Comparison.binned` (and of the
+    ``binned_MODEL.csv`` files): width ``comparison.bin_width`` over the test set's z_spec
+    range. Upper panels: the mean dz as a line with a shaded band of ± one standard error
+    (``std(ddof=1) / sqrt(n)``), for bins holding at least :data:`MIN_BIN_COUNT` galaxies.
+    Lower panels: the galaxies per bin, with the ``min_bin_count`` a bin needs to count toward
+    the table's max |mean dz| columns dotted. Against z_spec the curves show each model's
+    conditional bias (typically too high at low z, too low at high z: regression to the mean);
+    against z_phot they show what a user selecting galaxies by their estimate gets.
     """
     lo, hi = z_range(comparison.results[0].z_spec)
-    edges = np.linspace(lo, hi, n_bins + 1)
-    width = edges[1] - edges[0]
-    n = len(comparison.results)
-    fig = _new_figure(11.0, 4.2)
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, by in zip(axes, ("z_spec", "z_phot"), strict=True):
-        for i, r in enumerate(comparison.results):
-            x = r.z_spec if by == "z_spec" else r.z_phot
-            t = binned_residuals(x, dz(r.z_phot, r.z_spec), edges, min_count=MIN_BIN_COUNT)
-            shift = 0.5 * width * (i - (n - 1) / 2) / max(n, 1)
-            ax.errorbar(
-                t["centre"] + shift,
-                t["mean"],
-                yerr=t["sem"],
-                color=_colour(i),
-                marker="o",
-                ms=3.5,
-                lw=1.2,
-                capsize=2,
-                label=r.name,
+    styles = _styles(comparison)
+    tables = [comparison.binned(r, min_count=MIN_BIN_COUNT) for r in comparison.results]
+    fig = _new_figure(11.0, 5.6)
+    axes = fig.subplots(2, 2, sharex="col", height_ratios=(3, 1))
+    axes[0, 1].sharey(axes[0, 0])
+    axes[1, 1].sharey(axes[1, 0])
+    for col, by in enumerate(("z_spec", "z_phot")):
+        top, bottom = axes[0, col], axes[1, col]
+        for r, t, (colour, ls) in zip(comparison.results, tables, styles, strict=True):
+            t = t[t["by"] == by]
+            x, mean, sem = (t[c].to_numpy(float) for c in ("centre", "mean", "sem"))
+            top.plot(x, mean, color=colour, ls=ls, marker="o", ms=2.5, lw=1.2, label=r.name)
+            top.fill_between(x, mean - sem, mean + sem, color=colour, alpha=0.2, lw=0)
+            # Against z_spec every model has the same counts: draw them once.
+            if by == "z_phot" or r is comparison.results[0]:
+                counts = t["count"].to_numpy(float)
+                bottom.stairs(
+                    counts,
+                    np.append(t["lo"].to_numpy(float), t["hi"].iloc[-1]),
+                    color=colour if by == "z_phot" else "0.4",
+                    ls=ls,
+                    lw=1.0,
+                )
+        top.axhline(0.0, color="k", lw=0.8)
+        if not any(np.isfinite(t.loc[t["by"] == by, "mean"]).any() for t in tables):
+            top.text(
+                0.5,
+                0.5,
+                f"no bin holds {MIN_BIN_COUNT} galaxies: try a wider bin width",
+                transform=top.transAxes,
+                ha="center",
+                color="0.4",
             )
-        ax.axhline(0.0, color="k", lw=0.8)
-        ax.set_xlim(lo, hi)
-        ax.set_xlabel(f"{by} (binned, width {width:.2f})")
-        ax.set_title(f"mean residual in bins of {by}", fontsize=10)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("mean dz = (z_phot − z_spec)/(1 + z_spec)")
-    axes[1].legend(fontsize=8, loc="best")
+        top.set_title(f"mean residual in bins of {by}", fontsize=10)
+        top.grid(alpha=0.3)
+        top.tick_params(labelbottom=False)
+        bottom.axhline(comparison.min_bin_count, color="k", ls=":", lw=0.8)
+        bottom.set_yscale("symlog", linthresh=10)
+        bottom.set_xlim(lo, hi)
+        bottom.set_xlabel(f"{by} (bins of {comparison.bin_width:g})")
+        bottom.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("mean dz ± standard error")
+    axes[1, 0].set_ylabel("galaxies")
+    axes[0, 1].legend(fontsize=8, loc="best")
     return fig
 
 
@@ -164,14 +196,15 @@ def nz_plot(comparison: Comparison, bin_width: float = 0.05) -> Figure:
     fig = _new_figure(7.5, 4.2)
     ax = fig.add_subplot()
     ax.hist(zs, edges, density=True, color="0.8", label="z_spec (truth)")
-    for i, r in enumerate(comparison.results):
+    for r, (colour, ls) in zip(comparison.results, _styles(comparison), strict=True):
         ax.hist(
-            r.z_phot,
+            r.z_phot[np.isfinite(r.z_phot)],
             edges,
             density=True,
             histtype="step",
             lw=1.5,
-            color=_colour(i),
+            ls=ls,
+            color=colour,
             label=f"{r.name} (TV {r.metrics['nz_fidelity']:.3f})",
         )
     ax.set_xlim(lo, hi)
@@ -195,14 +228,19 @@ def pit_plot(comparison: Comparison, n_bins: int = 20) -> Figure:
     """Histograms of the PIT values, one panel per model; flat at 1 means calibrated PDFs.
 
     A U shape means the PDFs are too narrow (overconfident), a hump that they are too wide, a
-    slope that they are biased.
+    slope that they are biased. Bulk rows have no PDF of their own and no panel.
     """
-    n = len(comparison.results)
+    shown = [
+        (r, colour)
+        for r, (colour, _) in zip(comparison.results, _styles(comparison), strict=True)
+        if r.pit.size
+    ]
+    n = len(shown)
     ncols = min(n, 3)
     fig = _new_figure(3.7 * ncols, 2.9 * math.ceil(n / ncols))
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    for i, (ax, r) in enumerate(zip(_grid_axes(fig, n), comparison.results, strict=True)):
-        ax.hist(np.clip(r.pit, 0.0, 1.0), edges, density=True, color=_colour(i), alpha=0.75)
+    for ax, (r, colour) in zip(_grid_axes(fig, n), shown, strict=True):
+        ax.hist(np.clip(r.pit, 0.0, 1.0), edges, density=True, color=colour, alpha=0.75)
         ax.axhline(1.0, color="k", ls="--", lw=1.0)
         ax.set_xlim(0.0, 1.0)
         ax.set_title(f"{r.name}: PIT KS {r.metrics['pit_ks']:.3f}", fontsize=10)
@@ -260,7 +298,9 @@ def loss_plot(comparison: Comparison) -> Figure | None:
 def all_figures(comparison: Comparison) -> dict[str, Figure]:
     """Every report figure by file stem: residuals, n(z), PIT, losses, one density plot each.
 
-    All density plots share the axis range so that models can be compared panel to panel.
+    Density plots are keyed ``density_<stem>`` with the model's file-safe stem
+    (:meth:`~zphot.report.compare.Comparison.file_stems`). All share the axis range so that
+    models can be compared panel to panel.
     """
     figs: dict[str, Figure] = {
         "residuals": residual_plot(comparison),
@@ -271,6 +311,7 @@ def all_figures(comparison: Comparison) -> dict[str, Figure]:
     if losses is not None:
         figs["loss"] = losses
     limits = z_range(comparison.results[0].z_spec)
+    stems = comparison.file_stems()
     for r in comparison.results:
-        figs[f"density_{r.name}"] = density_plot(r, limits)
+        figs[f"density_{stems[r.name]}"] = density_plot(r, limits)
     return figs

@@ -35,6 +35,7 @@ from .stream import (
     PART_NAME,
     OutputSpec,
     StreamResult,
+    estimator_columns,
     file_metadata,
     finish_parts,
     input_columns,
@@ -164,7 +165,8 @@ def predict_dask(
             f"{table.path}: the Dask engine reads Parquet files or dataset folders, not "
             f"{table.format}; convert it or use the local engine"
         )
-    columns = input_columns(table.columns, survey, spec.id_column, str(table.path))
+    extra, constants = estimator_columns(estimator, table.columns, str(table.path))
+    columns = input_columns(table.columns, survey, spec.id_column, str(table.path), extra)
     files = [str(f) for f in parquet_files(table.path)]
     if out.exists() and not overwrite:
         raise OverwriteError(str(out))
@@ -189,6 +191,8 @@ def predict_dask(
         plugin = ModelPlugin(data)
         client.register_plugin(plugin, name=plugin.name)
         frames = dd.read_parquet(files, columns=columns)
+        if constants:
+            frames = frames.assign(**constants)
         meta = predict_frame(estimator, frames._meta, survey, spec, str(table.path))
         predicted = frames.map_partitions(
             _predict_partition, plugin.name, survey, spec, str(table.path), meta=meta

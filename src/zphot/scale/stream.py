@@ -44,6 +44,7 @@ __all__ = [
     "predict_frame",
     "predict_catalog",
     "input_columns",
+    "estimator_columns",
     "auto_chunk_size",
     "file_metadata",
     "finish_parts",
@@ -145,9 +146,14 @@ class StreamResult:
 
 
 def input_columns(
-    available: Sequence[str], survey: Survey, id_column: str | None, source: str
+    available: Sequence[str],
+    survey: Survey,
+    id_column: str | None,
+    source: str,
+    extra: Sequence[str] = (),
 ) -> list[str]:
-    """The columns prediction reads: bands, mapped roles, the redshift if present, ``id_column``.
+    """The columns prediction reads: bands, mapped roles, the redshift if present, ``id_column``
+    and ``extra`` (what the estimator needs besides, see :func:`estimator_columns`).
 
     Reading only these keeps chunks narrow on catalogs with hundreds of columns. A column the
     survey maps but the file lacks raises the same error :class:`Catalog` gives, listing the
@@ -164,7 +170,20 @@ def input_columns(
         if id_column not in available:
             raise MissingColumnError(source, id_column, available, "it was given as --id-column")
         wanted.append(id_column)
+    wanted += [c for c in extra if c in available]
     return list(dict.fromkeys(wanted))
+
+
+def estimator_columns(
+    estimator: Any, available: Sequence[str], path: str
+) -> tuple[list[str], dict[str, Any]]:
+    """Columns ``estimator`` reads beyond the survey's (to pass to :func:`input_columns` as
+    ``extra``), and constant columns to add to every chunk; see
+    :meth:`~zphot.estimators.base.PhotoZEstimator.prediction_columns`."""
+    hook = getattr(estimator, "prediction_columns", None)
+    wanted = hook(list(map(str, available)), str(path)) if hook is not None else {}
+    extra = [c for c, v in wanted.items() if v is None]
+    return extra, {c: v for c, v in wanted.items() if v is not None}
 
 
 def _column_names(prefix: str, values: NDArray[np.float64]) -> list[str]:
@@ -176,9 +195,17 @@ def _column_names(prefix: str, values: NDArray[np.float64]) -> list[str]:
     return [f"{prefix}{v!r}" for v in values]
 
 
-def _predict_batch(estimator: Any, cat: Catalog, spec: OutputSpec) -> tuple[pd.DataFrame, PDFBatch]:
-    batch = estimator.predict_pdf(cat)
-    table = estimator.predict_table(cat, batch)
+def _predict_batch(
+    estimator: Any, cat: Catalog, spec: OutputSpec, keep_probs: bool
+) -> tuple[pd.DataFrame, PDFBatch | None]:
+    if spec.pdf == "none" and not keep_probs:
+        # No PDF to write: the estimator's own summaries, which a network computes without
+        # building the PDF array (the same values to float64 rounding).
+        table = estimator.predict_table(cat)
+        batch = None
+    else:
+        batch = estimator.predict_pdf(cat)
+        table = estimator.predict_table(cat, batch)
     if spec.id_column is not None and spec.id_column not in table.columns:
         table.insert(0, spec.id_column, cat.table[spec.id_column].to_numpy())
     z = cat.z
@@ -209,7 +236,8 @@ def _predict_rows(
     step = max(64, _BATCH_CELLS // int(estimator.grid_.n_bins))
     tables, probs = [], []
     for lo in range(0, n, step) if n else [0]:
-        table, batch = _predict_batch(estimator, cat.take(np.arange(lo, min(lo + step, n))), spec)
+        sub = cat.take(np.arange(lo, min(lo + step, n)))
+        table, batch = _predict_batch(estimator, sub, spec, keep_probs)
         tables.append(table)
         if keep_probs:
             probs.append(batch.probs)
@@ -521,9 +549,10 @@ def predict_catalog(
     out = Path(out)
     qp_path = None if qp is None else Path(qp)
     table = open_chunked(source, format, **(read_options or {}))
-    columns = input_columns(table.columns, survey, spec.id_column, str(table.path))
+    extra, constants = estimator_columns(estimator, table.columns, str(table.path))
+    columns = input_columns(table.columns, survey, spec.id_column, str(table.path), extra)
     # Validate the model against the file (fitted, bands present) before any work starts.
-    empty = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in columns})
+    empty = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in columns}).assign(**constants)
     predict_frame(estimator, empty, survey, spec, source=str(table.path))
     keep_probs = qp_path is not None
     chunk_size = int(chunk_size or auto_chunk_size(estimator.grid_.n_bins, spec, keep_probs))
@@ -587,7 +616,7 @@ def predict_catalog(
             progress(hi, table.n_rows)
 
     for lo, hi, frame in table.chunks(chunk_size, columns, start=resumed_at):
-        write(lo, hi, frame)
+        write(lo, hi, frame.assign(**constants) if constants else frame)
     if not parts:  # an empty catalog still gets a file with the output columns
         write(0, 0, empty)
 

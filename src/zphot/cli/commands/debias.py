@@ -23,8 +23,11 @@ def debias(
     select: Select = None,
     z_max: ZMax = None,
     labels: Annotated[
-        str, typer.Option(help="Step 3 labels: soft-shifted, hard-shifted or soft.")
-    ] = "soft-shifted",
+        str,
+        typer.Option(
+            help="Step 3 labels: soft (default), soft-shifted (the paper) or hard-shifted."
+        ),
+    ] = "soft",
     settings: Annotated[
         list[str] | None,
         typer.Option("--set", help="Debiasing parameter NAME=VALUE (e.g. kept_fraction=0.3)."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated
@@ -45,18 +46,32 @@ def train(
 ) -> None:
     """Fit an estimator on a catalog with redshifts and save it.
 
+    Networks save a checkpoint after every epoch (in OUT.ckpt, removed once the model is
+    saved, unless --set checkpoint=FOLDER names another folder, which is kept): an
+    interrupted run continues where it stopped when the same command is run again.
     Example: zphot train --model knn --catalog builtin:dc2-train --out knn.zphot
     """
     check_writable(out, overwrite)
     params = parse_settings(settings) | {"random_state": seed}
     est = get_estimator(model, **params)
+    own_checkpoint = "checkpoint" in est.get_params() and "checkpoint" not in params
+    folder = out.with_name(out.name + ".ckpt")
+    if own_checkpoint:
+        est.set_params(checkpoint=str(folder))
     cat = open_catalog(catalog, preset, survey, select, z_max)
-    val = open_catalog(validation, survey=cat.survey, selections=select, z_max=z_max) \
-        if validation else None
+    val = (
+        open_catalog(validation, survey=cat.survey, selections=select, z_max=z_max)
+        if validation
+        else None
+    )
     t0 = time.perf_counter()
     with err.status(f"training {model} on {len(cat):,} galaxies"):
         est.fit(cat, validation=val)
+    if own_checkpoint:
+        est.set_params(checkpoint=None)  # the model file does not point at a removed folder
     est.save(out, overwrite=overwrite)
+    if own_checkpoint:
+        shutil.rmtree(folder, ignore_errors=True)
     err.print(f"trained {model} in {time.perf_counter() - t0:.1f} s -> {out}")
 
 

@@ -1,5 +1,6 @@
 """What every zphot network shares: representation + head members, seeded initialisation,
-ensembles, early-stopped training, save/load of state_dicts as arrays, and ``embed``.
+ensembles, early-stopped (optionally checkpointed) training, save/load of state_dicts as
+arrays, and ``embed``.
 
 A network is ``head(representation(x))``. The representation turns one galaxy's inputs into an
 embedding vector; the head turns the embedding into redshift-bin logits (or a Gaussian's mean
@@ -10,8 +11,14 @@ architecture.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import math
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,8 +33,10 @@ from ...features.cells import MagnitudeCells
 from ...pdf.grid import RedshiftGrid
 from ..base import Interval, Options, PhotoZEstimator
 from .heads import FactorisedLoss, MagnitudeFactorisedHead
+from .summary import summarise_probs
 from .train import (
     INFERENCE_BLOCK,
+    Checkpoint,
     ClassificationLoss,
     GaussianNLLLoss,
     TrainSettings,
@@ -47,6 +56,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Rows per float64 sub-block of :meth:`TorchEstimator._summary` (6.5 MB at 400 bins).
+SUMMARY_ROWS = 2048
 
 LOSSES = ("classification", "regression")
 #: ``bins``: one softmax over the grid. ``magnitude``: Lin et al. (2022)'s output module
@@ -110,18 +122,23 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
 
     Linear and convolution layers get PyTorch's default scheme (Kaiming-uniform weights with
     ``a = sqrt(5)``, biases uniform in +-1/sqrt(fan_in)); any other module that owns parameters
-    must define ``init_parameters(generator)`` itself.
+    must define ``init_parameters(generator)`` itself. A module that defines it initialises
+    all of its submodules too (they are not visited again). Modules are visited depth first in
+    registration order, as ``module.modules()`` lists them.
     """
-    for m in module.modules():
-        if isinstance(m, nn.Linear | nn.Conv1d):
-            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
-            if m.bias is not None:
-                bound = 1.0 / math.sqrt(m.weight[0].numel())
-                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
-        elif hasattr(m, "init_parameters"):
-            m.init_parameters(generator)
-        elif any(True for _ in m.parameters(recurse=False)):
-            raise TypeError(f"{type(m).__name__} has parameters but no init_parameters(generator)")
+    if isinstance(module, nn.Linear | nn.Conv1d):
+        nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+        if module.bias is not None:
+            bound = 1.0 / math.sqrt(module.weight[0].numel())
+            nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+        return
+    if hasattr(module, "init_parameters"):
+        module.init_parameters(generator)
+        return
+    if any(True for _ in module.parameters(recurse=False)):
+        raise TypeError(f"{type(module).__name__} has parameters but no init_parameters(generator)")
+    for child in module.children():
+        init_parameters(child, generator)
 
 
 class TorchEstimator(PhotoZEstimator):
@@ -136,6 +153,14 @@ class TorchEstimator(PhotoZEstimator):
     Ensemble members differ in their seed and, without a ``validation`` catalog, in the fold
     of the training set (``validation_fraction`` of it) each holds out for early stopping, so
     together they see all of it.
+
+    With the ``checkpoint`` parameter (a folder; None: off), each member's training state is
+    saved there after every epoch (``member{i}.npz``, see
+    :class:`~zphot.estimators.nn.checkpoint.Checkpoint`) and kept after the fit. Fitting again
+    with the same parameters (``n_jobs`` and ``checkpoint`` aside) and the same data resumes
+    from the last finished epoch, and members already trained are restored without training,
+    so killing a fit and running it again loses at most one epoch; the result is the same, to
+    the bit, as an uninterrupted fit.
 
     Attributes
     ----------
@@ -173,6 +198,15 @@ class TorchEstimator(PhotoZEstimator):
         x, _ = self.preprocessing_.transform(catalog)
         return x
 
+    @contextlib.contextmanager
+    def _training_generators(
+        self, member: Member, index: int
+    ) -> Iterator[dict[str, torch.Generator]]:
+        """Set up the random generators, besides the batch order, that training ``member``
+        (ensemble member ``index``) draws from, and yield them by name so checkpoints save
+        and restore their states; undo the set-up afterwards. Default: none."""
+        yield {}
+
     # --- validation ------------------------------------------------------------------------
 
     def _validate_params(self) -> None:
@@ -182,6 +216,11 @@ class TorchEstimator(PhotoZEstimator):
         if n_jobs is not None and not Interval(1, None, integer=True).ok(n_jobs):
             raise ParameterError(
                 f"{name}: parameter 'n_jobs' must be None or a positive integer, got {n_jobs!r}"
+            )
+        checkpoint = self.get_params().get("checkpoint")
+        if checkpoint is not None and not isinstance(checkpoint, str | os.PathLike):
+            raise ParameterError(
+                f"{name}: parameter 'checkpoint' must be None or a folder path, got {checkpoint!r}"
             )
         self._check_widths("hidden")
         params = self.get_params()
@@ -325,6 +364,9 @@ class TorchEstimator(PhotoZEstimator):
                 weight_decay=float(self.weight_decay),
             )
             loss = self._loss()
+            folder = self.get_params().get("checkpoint")
+            data = (x, zt) if validation is None else (x, zt, x_val, z_val)
+            key = self._run_key(*data) if folder is not None else ""
             self.members_: list[tuple[nn.Module, nn.Module]] = []
             self.history_: list[dict] = []
             for m in range(int(self.n_ensemble)):
@@ -338,7 +380,15 @@ class TorchEstimator(PhotoZEstimator):
                     xv, zv = x[held], zt[held]
                 else:
                     xt, ztr, xv, zv = x, zt, x_val, z_val
-                hist = train_network(member, loss, xt, ztr, xv, zv, settings, gen)
+                with self._training_generators(member, m) as generators:
+                    ckpt = (
+                        Checkpoint(Path(folder) / f"member{m}.npz", key, generators)
+                        if folder is not None
+                        else None
+                    )
+                    hist = train_network(
+                        member, loss, xt, ztr, xv, zv, settings, gen, checkpoint=ckpt
+                    )
                 logger.info(
                     "%s member %d: best epoch %d of %d, validation loss %.5f",
                     self.name,
@@ -349,6 +399,15 @@ class TorchEstimator(PhotoZEstimator):
                 )
                 self.members_.append((member.rep, member.head))
                 self.history_.append(hist)
+
+    def _run_key(self, *tensors: torch.Tensor) -> str:
+        """What a checkpoint must match to be resumed: estimator, parameters (``n_jobs`` and
+        ``checkpoint`` aside) and training data."""
+        params = {k: v for k, v in self.get_params().items() if k not in ("checkpoint", "n_jobs")}
+        h = hashlib.sha256(json.dumps([self.name, params], sort_keys=True, default=str).encode())
+        for t in tensors:
+            h.update(np.ascontiguousarray(t.numpy()).tobytes())
+        return h.hexdigest()
 
     # --- prediction ------------------------------------------------------------------------
 
@@ -375,6 +434,60 @@ class TorchEstimator(PhotoZEstimator):
                     block /= len(members)
                 probs[start : start + INFERENCE_BLOCK] = block
         return probs
+
+    def _summary(
+        self, catalog: Catalog, kind: str, quantiles: Sequence[float] = ()
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """As :meth:`PhotoZEstimator._summary`, straight from the logits for softmax heads.
+
+        A plain classification head (``output="bins"``) gets its point estimate and
+        quantiles per inference block in torch
+        (:func:`~zphot.estimators.nn.summary.summarise_probs`), never building the
+        (n, n_bins) float64 PDF array; the block's logits are those of :meth:`_predict_probs`,
+        bit for bit. Regression and magnitude-factorised heads, and subclasses that build
+        their PDF differently, take the PDF route.
+        """
+        if not self._summarises_logits():
+            return super()._summary(catalog, kind, quantiles)
+        self._check_fitted()
+        self._check_bands(catalog)
+        n = len(catalog)
+        if n == 0:
+            return super()._summary(catalog, kind, quantiles)
+        out = np.empty((n, 1 + len(quantiles)))
+        with torch_threads(self.n_jobs):
+            x = self._inputs(catalog)
+            _, valid = self.preprocessing_.complete_magnitudes(catalog)
+            invalid = torch.from_numpy(~valid)
+            members = [Member(rep, head) for rep, head in self.members_]
+            for start in range(0, n, INFERENCE_BLOCK):
+                xb = x[start : start + INFERENCE_BLOCK]
+                logits = [forward_rows(member, xb) for member in members]
+                # float64 work in sub-blocks that stay in cache (a block's (rows, bins) float64
+                # arrays are tens of MB, and each fresh one costs page faults); the same
+                # operations, in the same order, as _member_probs and _predict_probs.
+                for lo in range(0, len(xb), SUMMARY_ROWS):
+                    sub = slice(lo, lo + SUMMARY_ROWS)
+                    p = torch.softmax(logits[0][sub].double(), dim=1)
+                    for more in logits[1:]:
+                        p += torch.softmax(more[sub].double(), dim=1)
+                    if len(members) > 1:
+                        p /= len(members)
+                    rows = slice(start + lo, start + lo + len(p))
+                    block = summarise_probs(p, invalid[rows], self.grid_, kind, quantiles)
+                    out[rows] = block.numpy()
+        return out[:, 0], out[:, 1:]
+
+    def _summarises_logits(self) -> bool:
+        """Whether :meth:`_summary` may work from logits: softmax heads, PDF path not changed."""
+        cls = type(self)
+        return (
+            self.loss == "classification"
+            and not self._factorised()
+            and cls.predict_pdf is PhotoZEstimator.predict_pdf
+            and cls._predict_probs is TorchEstimator._predict_probs
+            and cls._member_probs is TorchEstimator._member_probs
+        )
 
     def embed(self, catalog: Catalog) -> NDArray[np.float32]:
         """The representation's embedding of each galaxy, from ensemble member 0.

@@ -1,10 +1,11 @@
 """The training loop every zphot network shares: seeded mini-batches, one-cycle schedule, early
-stopping on a validation set with the best weights restored, and a per-epoch loss history.
+stopping on a validation set with the best weights restored, a per-epoch loss history, and
+optional per-epoch checkpoints from which an interrupted run resumes exactly.
 
 The loop knows nothing about the architecture: it takes a module mapping an input tensor
 ``(n, ...)`` to outputs, the redshifts, and a loss ``loss(outputs, z) -> scalar``. Randomness
-comes only from the ``torch.Generator`` it is given (shuffling); the global torch seed is never
-read or set.
+comes only from the ``torch.Generator`` it is given (shuffling) and any the module holds
+itself; the global torch seed is never read or set.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import contextlib
 import logging
 import math
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from .checkpoint import Checkpoint
+
 __all__ = [
+    "Checkpoint",
     "TrainSettings",
     "ClassificationLoss",
     "GaussianNLLLoss",
@@ -180,6 +185,7 @@ def train_network(
     settings: TrainSettings,
     generator: torch.Generator,
     progress: Callable[[int, float, float], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> dict:
     """Train ``module`` in place and leave it holding the weights of its best validation epoch.
 
@@ -195,15 +201,22 @@ def train_network(
         Validation set watched by early stopping.
     settings : TrainSettings
     generator : torch.Generator
-        The only source of randomness (batch order).
+        The source of randomness of the loop (batch order); the module may draw from more
+        generators of its own (name them in ``checkpoint.generators``).
     progress : callable, optional
-        Called as ``progress(epoch, train_loss, val_loss)`` after each epoch.
+        Called as ``progress(epoch, train_loss, val_loss)`` after each epoch (0-based), once
+        that epoch's checkpoint is written.
+    checkpoint : Checkpoint, optional
+        Save the training state after every epoch, and resume from a saved state with the
+        same key (an unfinished one continues with the next epoch, a finished one restores the
+        final weights at once). The result is the same, to the bit, as training without
+        interruption.
 
     Returns
     -------
     dict
-        ``train_loss`` and ``val_loss`` (one float per epoch run), ``best_epoch`` (0-based
-        index of the restored weights) and ``stopped_early``.
+        ``train_loss``, ``val_loss`` and ``epoch_seconds`` (one float per epoch run),
+        ``best_epoch`` (0-based index of the restored weights) and ``stopped_early``.
 
     Notes
     -----
@@ -219,10 +232,33 @@ def train_network(
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=settings.learning_rate, total_steps=settings.max_epochs * steps_per_epoch
     )
-    history: dict = {"train_loss": [], "val_loss": [], "best_epoch": 0, "stopped_early": False}
-    best_val = math.inf
-    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-    for epoch in range(settings.max_epochs):
+    generators = {"batches": generator} | dict(checkpoint.generators if checkpoint else {})
+    run: dict = {
+        "epoch": 0,  # epochs done
+        "finished": False,
+        "best_val": math.inf,
+        "best_state": _copy_state(module),
+        "history": {
+            "train_loss": [],
+            "val_loss": [],
+            "epoch_seconds": [],
+            "best_epoch": 0,
+            "stopped_early": False,
+        },
+    }
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        module.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        for name, g in generators.items():
+            g.set_state(saved["generators"][name])
+        run = saved["run"]
+        logger.info("%s: resuming after epoch %d", checkpoint.path, run["epoch"])
+    history = run["history"]
+    while not run["finished"] and run["epoch"] < settings.max_epochs:
+        epoch = run["epoch"]
+        t0 = time.perf_counter()
         module.train()
         order = torch.randperm(n, generator=generator)
         running = 0.0
@@ -238,15 +274,31 @@ def train_network(
         val_loss = evaluate_loss(module, loss, x_val, z_val)
         history["train_loss"].append(train_loss)
         history["val_loss"].append(val_loss)
-        if progress is not None:
-            progress(epoch, train_loss, val_loss)
-        logger.debug("epoch %d: train %.5f, validation %.5f", epoch, train_loss, val_loss)
-        if val_loss < best_val:
-            best_val, history["best_epoch"] = val_loss, epoch
-            best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        history["epoch_seconds"].append(round(time.perf_counter() - t0, 2))
+        logger.info("epoch %d: train %.5f, validation %.5f", epoch, train_loss, val_loss)
+        if val_loss < run["best_val"]:
+            run["best_val"], history["best_epoch"] = val_loss, epoch
+            run["best_state"] = _copy_state(module)
         elif epoch - history["best_epoch"] >= settings.patience:
             history["stopped_early"] = True
-            break
-    module.load_state_dict(best_state)
+        run["epoch"] = epoch + 1
+        run["finished"] = history["stopped_early"] or run["epoch"] >= settings.max_epochs
+        if checkpoint is not None:
+            checkpoint.save(
+                {
+                    "run": run,
+                    "model": module.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "generators": {name: g.get_state() for name, g in generators.items()},
+                }
+            )
+        if progress is not None:
+            progress(epoch, train_loss, val_loss)
+    module.load_state_dict(run["best_state"])
     module.eval()
     return history
+
+
+def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
