@@ -1,6 +1,6 @@
 """Bias correction (Lin et al. 2022) on the SDSS public split: plain mlp vs Steps 1-4.
 
-    python benchmarks/sdss_debias.py [--seeds 0,1,2] [--base mlp] [--data PATH]
+    python benchmarks/sdss_debias.py [--seeds 0,1,2] [--base mlp] [--labels soft] [--data PATH]
     python benchmarks/sdss_debias.py --summarise benchmarks/results/sdss_debias_mlp.json
 
 For each seed: the plain network (PDF mode) and the debiased model are fitted on the 70% train
@@ -102,6 +102,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data/sdss_galaxy_colors.npy"))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--base", default="mlp")
+    ap.add_argument("--labels", default="soft", help="Step 3 labels (soft, soft-shifted, ...)")
     ap.add_argument("--summarise", type=Path, help="only print the table of this JSON file")
     args = ap.parse_args()
     if args.summarise:
@@ -117,7 +118,8 @@ def main() -> None:
         plain.fit(train)
         t_plain = time.perf_counter() - t0
         t0 = time.perf_counter()
-        deb = DebiasedEstimator(base=args.base, random_state=seed).fit(train)
+        deb = DebiasedEstimator(base=args.base, labels=args.labels, random_state=seed)
+        deb.fit(train)
         t_deb = time.perf_counter() - t0
         individual = deb.predict(test)
         bulk = deb.predict_bulk(test)
@@ -139,7 +141,10 @@ def main() -> None:
         print(json.dumps({k: v for k, v in run.items() if k != "info"}, default=float)[:2000])
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": f"python benchmarks/sdss_debias.py --seeds {args.seeds} --base {args.base}",
+        "command": (
+            f"python benchmarks/sdss_debias.py --seeds {args.seeds} --base {args.base} "
+            f"--labels {args.labels}"
+        ),
         "git_revision": _revision(),
         "machine": {
             "platform": platform.platform(),
@@ -148,7 +153,8 @@ def main() -> None:
         },
         "runs": runs,
     }
-    out = ROOT / f"benchmarks/results/sdss_debias_{args.base}.json"
+    suffix = "" if args.labels == "soft" else f"_{args.labels}"
+    out = ROOT / f"benchmarks/results/sdss_debias_{args.base}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out, overwrite=True) as tmp:
         tmp.write_text(json.dumps(result, indent=1, default=float))

@@ -5,26 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import one_error_line, zphot
 
-from zphot.cli.app import app
 from zphot.io import read_table
 from zphot.testing import synthetic_catalog
-
-runner = CliRunner()
-
-
-def zphot(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_error_line(result) -> str:
-    """The CLI's error contract: a single 'error:' line on stderr, nothing on stdout."""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:")
-    assert result.stdout == ""
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -6,27 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import one_error_line, zphot
 
-from zphot.cli.app import app
 from zphot.debias import DebiasedEstimator
 from zphot.estimators import get_estimator
 from zphot.io import read_table
 from zphot.metrics import point_metrics
 from zphot.testing import synthetic_catalog
-
-runner = CliRunner()
-
-
-def zphot(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_error_line(result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
