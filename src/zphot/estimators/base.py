@@ -26,10 +26,19 @@ from ..features.preprocess import INPUT_KINDS, SCALERS, Preprocessor
 from ..pdf.batch import POINT_KINDS, PDFBatch
 from ..pdf.grid import RedshiftGrid
 
-__all__ = ["PhotoZEstimator", "Interval", "Options", "INTERVAL_68"]
+__all__ = ["PhotoZEstimator", "Interval", "Options", "INTERVAL_68", "training_fingerprint"]
 
 #: Quantile levels of the central 68% interval, as :meth:`PDFBatch.interval` computes them.
 INTERVAL_68 = ((1 - 0.68) / 2, (1 + 0.68) / 2)
+
+
+def training_fingerprint(catalog: Catalog) -> str:
+    """SHA-256 of a catalog's magnitudes and redshifts: ``fingerprint_`` of an estimator fitted
+    on it, so a catalog can be recognised as a model's own training set."""
+    return hashlib.sha256(
+        np.ascontiguousarray(catalog.mags).tobytes()
+        + np.ascontiguousarray(catalog.require_z()).tobytes()
+    ).hexdigest()
 
 
 class Interval:
@@ -156,9 +165,7 @@ class PhotoZEstimator(BaseEstimator):
         )
         self.coverage_ = CoverageModel(random_state=self._seed()).fit(self._coverage_x(catalog))
         self.n_train_ = len(catalog)
-        self.fingerprint_ = hashlib.sha256(
-            np.ascontiguousarray(catalog.mags).tobytes() + np.ascontiguousarray(z).tobytes()
-        ).hexdigest()
+        self.fingerprint_ = training_fingerprint(catalog)
         self._fit(catalog, z, validation)
         return self
 

@@ -18,13 +18,12 @@ so the flags are those of ``distance(x) > threshold``.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from sklearn.neighbors import KDTree
 
+from .._cores import available_cores
 from .._rng import as_generator
 
 __all__ = ["CoverageModel"]
@@ -32,13 +31,6 @@ __all__ = ["CoverageModel"]
 # Relative margin around the threshold inside which cKDTree's distances (summed in another
 # order than sklearn's) are not trusted to decide a flag; those rows are measured again.
 _MARGIN = 1e-9
-
-
-def _workers() -> int:
-    """Cores this process may use (its CPU affinity, not the machine's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 class CoverageModel:
@@ -76,7 +68,7 @@ class CoverageModel:
         """Per training galaxy: distance to its (k - 1)-th training neighbour (itself first)."""
         if self._reach is None:
             k = min(self.k, len(self.train_))
-            d, _ = self._ctree.query(self.train_, k=[k], workers=_workers())
+            d, _ = self._ctree.query(self.train_, k=[k], workers=available_cores())
             self._reach = d[:, 0]
         return self._reach
 
@@ -103,7 +95,7 @@ class CoverageModel:
         t = self.threshold_
         z = (x[ok] - self.mean_) / self.std_
         bound = t * (1 + 2 * _MARGIN) + 1e-300
-        workers = _workers()
+        workers = available_cores()
         # 1. The nearest training galaxy and its own neighbours (see the module docstring).
         d1, i1 = self._ctree.query(z, k=1, distance_upper_bound=bound, workers=workers)
         reach = self._reach_of_train()

@@ -14,7 +14,6 @@ that estimate.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -31,7 +30,7 @@ from numpy.typing import NDArray
 from sklearn.base import clone
 
 from ..catalog.catalog import Catalog
-from ..estimators.base import PhotoZEstimator
+from ..estimators.base import PhotoZEstimator, training_fingerprint
 from ..exceptions import CatalogError, OverwriteError, ParameterError
 from ..io import atomic_path, write_table
 from ..metrics import (
@@ -147,14 +146,21 @@ _COLUMN_TEMPLATES: tuple[Column, ...] = (
     ),
 )
 _BINNED_KEYS = {"max_dz_zspec": "z_spec", "max_dz_zphot": "z_phot"}
+
+
+def _columns(width: float, count: int) -> tuple[Column, ...]:
+    """The results table's columns, the binned ones described with these bins."""
+    return tuple(
+        replace(c, help=c.help.format(width=f"{width:g}", count=f"{count:,}"))
+        if c.key in _BINNED_KEYS
+        else c
+        for c in _COLUMN_TEMPLATES
+    )
+
+
 #: The results table's columns (the binned ones described with the default bins; a
 #: :class:`Comparison`'s ``columns`` describe its own).
-COLUMNS: tuple[Column, ...] = tuple(
-    replace(c, help=c.help.format(width=BIN_WIDTH, count=f"{SUMMARY_MIN_COUNT:,}"))
-    if c.key in _BINNED_KEYS
-    else c
-    for c in _COLUMN_TEMPLATES
-)
+COLUMNS: tuple[Column, ...] = _columns(BIN_WIDTH, SUMMARY_MIN_COUNT)
 #: Columns of a bulk row that belong to the model's PDF, shown on the model's own row only.
 _PDF_KEYS = ("pit_ks", "crps", "cover68", "train_s", "predict_rate")
 
@@ -272,12 +278,7 @@ class Comparison:
     @property
     def columns(self) -> tuple[Column, ...]:
         """:data:`COLUMNS` with the help of the binned columns stating this run's bins."""
-        return tuple(
-            replace(c, help=_binned_help(c, self.bin_width, self.min_bin_count))
-            if c.key in _BINNED_KEYS
-            else c
-            for c in COLUMNS
-        )
+        return _columns(self.bin_width, self.min_bin_count)
 
     def table(self) -> pd.DataFrame:
         """One row per model: ``model``, every :data:`COLUMNS` key, then ``settings``."""
@@ -428,11 +429,6 @@ BULK_NOTE = (
     "samples selected on their estimate); its PDF is the one of the model's own row, so the "
     "PDF columns are left blank"
 )
-
-
-def _binned_help(col: Column, width: float, count: int) -> str:
-    template = next(c for c in _COLUMN_TEMPLATES if c.key == col.key).help
-    return template.format(width=f"{width:g}", count=f"{count:,}")
 
 
 def _bin_edges(z: NDArray[np.float64], width: float) -> NDArray[np.float64]:
@@ -601,14 +597,6 @@ def _bulk_result(parent: ModelResult, z: NDArray[np.float64]) -> ModelResult:
     )
 
 
-def _fingerprint(catalog: Catalog) -> str:
-    """As ``fingerprint_`` of an estimator fitted on ``catalog``."""
-    return hashlib.sha256(
-        np.ascontiguousarray(catalog.mags).tobytes()
-        + np.ascontiguousarray(catalog.require_z()).tobytes()
-    ).hexdigest()
-
-
 def compare(
     estimators: Mapping[str, PhotoZEstimator | Trained],
     train: Catalog | None,
@@ -695,7 +683,7 @@ def compare(
             est = template.estimator
             est._check_fitted()
             source = template.source or "trained beforehand"
-            test_fingerprint = test_fingerprint or _fingerprint(test)
+            test_fingerprint = test_fingerprint or training_fingerprint(test)
             if getattr(est, "fingerprint_", None) == test_fingerprint:
                 notes.append(f"{name} is tested on the very catalog it was trained on")
                 log.warning("%s: %s", name, notes[-1])

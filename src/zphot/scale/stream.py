@@ -180,8 +180,7 @@ def estimator_columns(
     """Columns ``estimator`` reads beyond the survey's (to pass to :func:`input_columns` as
     ``extra``), and constant columns to add to every chunk; see
     :meth:`~zphot.estimators.base.PhotoZEstimator.prediction_columns`."""
-    hook = getattr(estimator, "prediction_columns", None)
-    wanted = hook(list(map(str, available)), str(path)) if hook is not None else {}
+    wanted = estimator.prediction_columns(list(map(str, available)), str(path))
     extra = [c for c, v in wanted.items() if v is None]
     return extra, {c: v for c, v in wanted.items() if v is not None}
 

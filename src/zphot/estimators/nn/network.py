@@ -32,11 +32,11 @@ from ...exceptions import ParameterError
 from ...features.cells import MagnitudeCells
 from ...pdf.grid import RedshiftGrid
 from ..base import Interval, Options, PhotoZEstimator
+from .checkpoint import Checkpoint
 from .heads import FactorisedLoss, MagnitudeFactorisedHead
 from .summary import summarise_probs
 from .train import (
     INFERENCE_BLOCK,
-    Checkpoint,
     ClassificationLoss,
     GaussianNLLLoss,
     TrainSettings,

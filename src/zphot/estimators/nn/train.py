@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,10 +20,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..._cores import available_cores
 from .checkpoint import Checkpoint
 
 __all__ = [
-    "Checkpoint",
     "TrainSettings",
     "ClassificationLoss",
     "GaussianNLLLoss",
@@ -125,8 +124,7 @@ def torch_threads(n_jobs: int | None) -> Iterator[None]:
     leaking into the caller's other torch work.
     """
     if n_jobs is None:
-        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        n_jobs = n_jobs or os.cpu_count() or 1
+        n_jobs = available_cores()
     before = torch.get_num_threads()
     torch.set_num_threads(int(n_jobs))
     try:
