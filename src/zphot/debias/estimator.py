@@ -30,7 +30,7 @@ from .._rng import child_generator
 from ..catalog.catalog import Catalog
 from ..estimators.base import Interval, Options, PhotoZEstimator
 from ..estimators.nn.heads import FactorisedLoss, MagnitudeFactorisedHead
-from ..estimators.nn.network import Member, TorchEstimator, init_parameters
+from ..estimators.nn.network import TorchEstimator, init_parameters
 from ..estimators.nn.train import (
     ClassificationLoss,
     TrainSettings,
@@ -47,10 +47,9 @@ from .balance import balanced_subset
 from .calibrate import PITRecalibration, ResidualCalibration
 from .labels import fit_sigma1, local_sigma2, shifted_labels, soft_labels
 
-__all__ = ["DebiasedEstimator", "LABEL_VARIANTS", "STEP2_VARIANTS"]
+__all__ = ["DebiasedEstimator", "LABEL_VARIANTS"]
 
 LABEL_VARIANTS = ("soft", "soft-shifted", "hard-shifted")
-STEP2_VARIANTS = ("heads", "network")
 
 
 @dataclass
@@ -58,9 +57,6 @@ class _Stages:
     """What Steps 1-3 produce on one training set (the full one, or a cross-fitting fold)."""
 
     network: TorchEstimator
-    #: Step 2's copy of the network with its representation fine-tuned too (``step2="network"``);
-    #: Steps 2-3 embed with it.
-    tuned: TorchEstimator | None = None
     heads: dict[int, MagnitudeFactorisedHead] = field(default_factory=dict)
     grids: dict[int, RedshiftGrid] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
@@ -86,11 +82,6 @@ class DebiasedEstimator(PhotoZEstimator):
         (the paper's fixed N_th = 200 keeps 99% of SDSS and does nothing).
     n_th : int, optional
         A fixed N_th instead.
-    step2 : {"heads", "network"}
-        What Step 2 fine-tunes on the flat subset: the redshift heads alone (the paper), or the
-        representation as well (starting from Step 1's weights, same learning rate). A
-        representation learnt on the full sample carries that sample's pull toward its dense
-        redshifts, which retraining the heads cannot undo.
     balance_bin_width : float
         Width of the redshift bins of Step 2's (z, magnitude) grid. Coarser than the PDF grid
         so that cells hold enough galaxies for a threshold to mean something on samples of
@@ -152,7 +143,6 @@ class DebiasedEstimator(PhotoZEstimator):
         "kept_fraction": Interval(0.01, 1.0),
         "balance_bin_width": Interval(1e-4, 1.0),
         "labels": Options(*LABEL_VARIANTS),
-        "step2": Options(*STEP2_VARIANTS),
         "head_epochs": Interval(1, None, integer=True),
         "head_learning_rate_factor": Interval(1e-4, 10.0),
         "n_folds": Interval(2, 20, integer=True),
@@ -168,7 +158,6 @@ class DebiasedEstimator(PhotoZEstimator):
         magnitude_cells: dict | None = None,
         kept_fraction: float = 1 / 3,
         n_th: int | None = None,
-        step2: str = "heads",
         balance_bin_width: float = 0.01,
         labels: str = "soft",
         n_extra: int | None = None,
@@ -188,7 +177,6 @@ class DebiasedEstimator(PhotoZEstimator):
         self.magnitude_cells = magnitude_cells
         self.kept_fraction = kept_fraction
         self.n_th = n_th
-        self.step2 = step2
         self.balance_bin_width = balance_bin_width
         self.labels = labels
         self.n_extra = n_extra
@@ -235,7 +223,6 @@ class DebiasedEstimator(PhotoZEstimator):
 
     def _train_head(
         self,
-        module: torch.nn.Module,
         head: MagnitudeFactorisedHead,
         loss: FactorisedLoss,
         emb: torch.Tensor,
@@ -243,8 +230,8 @@ class DebiasedEstimator(PhotoZEstimator):
         lr: float,
         seed: int,
     ) -> dict:
-        """Retrain ``module`` (the heads, or representation + heads; ``head``'s magnitude head
-        stays frozen) on rows ``emb``, early-stopped on a seeded tenth of the rows."""
+        """Retrain the redshift heads only (the magnitude head stays frozen), early-stopped on
+        a seeded tenth of the rows."""
         head.mag_head.requires_grad_(False)
         perm = child_generator(seed, 0).permutation(len(emb))
         n_val = max(1, len(emb) // 10)
@@ -258,7 +245,7 @@ class DebiasedEstimator(PhotoZEstimator):
         )
         gen = torch.Generator().manual_seed(int(child_generator(seed, 1).integers(0, 2**62)))
         return train_network(
-            module, loss, emb[tr], targets[tr], emb[val], targets[val], settings, gen
+            head, loss, emb[tr], targets[tr], emb[val], targets[val], settings, gen
         )
 
     def _run_steps(
@@ -270,6 +257,8 @@ class DebiasedEstimator(PhotoZEstimator):
         st.grids[1] = self.grid_
         if self.steps < 2:
             return st
+        with torch_threads(net.n_jobs):
+            emb = torch.from_numpy(net.embed(catalog))
         cells = net.cells_
         cell = net.magnitude_cell(catalog)
         membership = torch.from_numpy(cells.membership(np.arange(cells.n_cells)))
@@ -280,26 +269,12 @@ class DebiasedEstimator(PhotoZEstimator):
         z_bin = np.floor((z - self.grid_.z_min) / float(self.balance_bin_width)).astype(np.int64)
         rows, n_th = balanced_subset(z_bin, cell, self.n_th, self.kept_fraction, seed)
         st.info.update(n_th=n_th, subset_size=int(len(rows)), n_train=int(len(z)))
+        head2 = copy.deepcopy(net.head_)
         z_loss = ClassificationLoss(torch.from_numpy(self.grid_.edges), float(net.label_width))
         loss2 = FactorisedLoss(membership, cell_head, z_loss)
         t2 = torch.from_numpy(np.column_stack([z[rows], cell[rows]]).astype(np.float32))
-        if self.step2 == "network":
-            tuned = copy.deepcopy(net)
-            head2 = tuned.head_
-            with torch_threads(net.n_jobs):
-                x = tuned._inputs(catalog)[rows]
-                member = Member(tuned.representation_, head2)
-                self._train_head(member, head2, loss2, x, t2, lr, seed)
-            member.eval()
-            st.tuned = net = tuned
-            with torch_threads(net.n_jobs):
-                emb = torch.from_numpy(net.embed(catalog))
-        else:
-            with torch_threads(net.n_jobs):
-                emb = torch.from_numpy(net.embed(catalog))
-            head2 = copy.deepcopy(net.head_)
-            with torch_threads(net.n_jobs):
-                self._train_head(head2, head2, loss2, emb[rows], t2, lr, seed)
+        with torch_threads(net.n_jobs):
+            self._train_head(head2, loss2, emb[rows], t2, lr, seed)
         st.heads[2], st.grids[2] = head2, self.grid_
         if self.steps < 3:
             return st
@@ -344,7 +319,7 @@ class DebiasedEstimator(PhotoZEstimator):
         loss3 = FactorisedLoss(membership, cell_head, None)
         t3 = torch.from_numpy(np.column_stack([label, sub_cell]).astype(np.float32))
         with torch_threads(net.n_jobs):
-            self._train_head(head3, head3, loss3, emb[rows], t3, lr, seed + 1)
+            self._train_head(head3, loss3, emb[rows], t3, lr, seed + 1)
         st.heads[3], st.grids[3] = head3, ext
         st.info.update(
             sigma1=sigma1.tolist(),
@@ -359,7 +334,6 @@ class DebiasedEstimator(PhotoZEstimator):
         seed = self._seed()
         stages = self._run_steps(catalog, z, validation, seed)
         self.network_ = stages.network
-        self.tuned_network_ = stages.tuned
         self.heads_ = {k: v for k, v in stages.heads.items() if k > 1}
         self.step_grids_ = stages.grids
         self.info_ = stages.info
@@ -379,8 +353,7 @@ class DebiasedEstimator(PhotoZEstimator):
         pit_oof = np.empty(len(z))
         for f, (tr, te) in enumerate(kfold_indices(len(z), int(self.n_folds), seed)):
             st = self._run_steps(catalog.take(tr), z[tr], validation, seed + 1000 * (f + 1))
-            net = st.tuned if st.tuned is not None and last > 1 else st.network
-            pdf = _stage_pdf(net, st.heads.get(last), st.grids[last], catalog.take(te))
+            pdf = _stage_pdf(st.network, st.heads.get(last), st.grids[last], catalog.take(te))
             z_oof[te] = pdf.point(self.point)
             pit_oof[te] = pit(pdf.probs, pdf.grid.edges, z[te])
         cell = self.network_.magnitude_cell(catalog)
@@ -402,8 +375,7 @@ class DebiasedEstimator(PhotoZEstimator):
         self._check_fitted()
         self._check_bands(catalog)
         last = self._last()
-        net = self.network_ if self.tuned_network_ is None or last == 1 else self.tuned_network_
-        return _stage_pdf(net, self.heads_.get(last), self.step_grids_[last], catalog)
+        return _stage_pdf(self.network_, self.heads_.get(last), self.step_grids_[last], catalog)
 
     def _predict_probs(self, catalog: Catalog) -> NDArray[np.float64]:
         pdf = self.raw_pdf(catalog)
@@ -444,8 +416,6 @@ class DebiasedEstimator(PhotoZEstimator):
         view.steps = step
         view.heads_ = {k: v for k, v in self.heads_.items() if k <= step}
         view.grid_ = self.step_grids_[min(step, 3)]
-        if step == 1:
-            view.tuned_network_ = None
         if step < 4:
             for attr in ("calibration_", "recalibration_"):
                 view.__dict__.pop(attr, None)
@@ -454,18 +424,22 @@ class DebiasedEstimator(PhotoZEstimator):
     # --- persistence ---------------------------------------------------------------------
 
     def _get_state(self) -> tuple[dict, dict[str, NDArray]]:
+        net_common, net_common_arrays = self.network_._common_state()
+        net_meta, net_arrays = self.network_._get_state()
         meta: dict[str, Any] = {
+            "network": {
+                "estimator": self.network_.name,
+                "params": _jsonable_params(self.network_.get_params()),
+                "common": net_common,
+                "state": net_meta,
+            },
             "base_grid": self.base_grid_.to_dict(),
             "step_grids": {str(k): g.to_dict() for k, g in self.step_grids_.items()},
             "heads": {str(k): [h.n_bins, h.n_heads] for k, h in self.heads_.items()},
             "info": self.info_,
         }
-        arrays: dict[str, NDArray] = {}
-        nets = {"network": ("net", self.network_), "tuned": ("tuned", self.tuned_network_)}
-        for key, (prefix, net) in nets.items():
-            if net is not None:
-                meta[key], net_arrays = _network_state(net)
-                arrays |= {f"{prefix}.{k}": v for k, v in net_arrays.items()}
+        arrays = {f"net.common.{k}": v for k, v in net_common_arrays.items()}
+        arrays |= {f"net.state.{k}": v for k, v in net_arrays.items()}
         for k, head in self.heads_.items():
             for name, v in head.state_dict().items():
                 arrays[f"head{k}.{name}"] = v.detach().numpy().copy()
@@ -481,10 +455,12 @@ class DebiasedEstimator(PhotoZEstimator):
         def sub(prefix: str) -> dict[str, NDArray]:
             return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
-        self.network_ = net = _restore_network(meta["network"], sub("net."))
-        self.tuned_network_ = (
-            _restore_network(meta["tuned"], sub("tuned.")) if "tuned" in meta else None
-        )
+        nm = meta["network"]
+        params = nm["params"]
+        net = estimator_class(nm["estimator"])(**params)
+        net._restore_common(nm["common"], sub("net.common."))
+        net._set_state(nm["state"], sub("net.state."))
+        self.network_ = net
         self.base_grid_ = RedshiftGrid(**meta["base_grid"])
         self.step_grids_ = {int(k): RedshiftGrid(**g) for k, g in meta["step_grids"].items()}
         self.info_ = meta["info"]
@@ -503,30 +479,6 @@ class DebiasedEstimator(PhotoZEstimator):
 
 def _jsonable_params(params: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
-
-
-def _network_state(net: TorchEstimator) -> tuple[dict, dict[str, NDArray]]:
-    """A fitted network's metadata and arrays, as :func:`_restore_network` reads them."""
-    common, common_arrays = net._common_state()
-    state, state_arrays = net._get_state()
-    meta = {
-        "estimator": net.name,
-        "params": _jsonable_params(net.get_params()),
-        "common": common,
-        "state": state,
-    }
-    arrays = {f"common.{k}": v for k, v in common_arrays.items()}
-    return meta, arrays | {f"state.{k}": v for k, v in state_arrays.items()}
-
-
-def _restore_network(meta: dict, arrays: dict[str, NDArray]) -> TorchEstimator:
-    def sub(prefix: str) -> dict[str, NDArray]:
-        return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-    net = estimator_class(meta["estimator"])(**meta["params"])
-    net._restore_common(meta["common"], sub("common."))
-    net._set_state(meta["state"], sub("state."))
-    return net
 
 
 def _stage_pdf(
