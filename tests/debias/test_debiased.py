@@ -56,3 +56,15 @@ def test_at_step_and_base_are_validated(fitted):
         est.at_step(5)
     with pytest.raises(ParameterError, match="'base' must name a network"):
         DebiasedEstimator(base="knn").fit(synthetic_catalog(100))
+
+
+def test_base_factorised_defaults_apply_unless_base_params_set():
+    """The gat's ``factorised_params`` tag (60 epochs) sets Step 1's network unless
+    ``base_params`` says otherwise."""
+    train = synthetic_catalog(150, random_state=2)
+    fast = {"width": 4, "heads": 1, "hidden": (8,), "batch_size": 64, "patience": 1}
+    tagged = DebiasedEstimator(base="gat", base_params=fast, steps=1).fit(train)
+    assert tagged.network_.max_epochs == 60
+    own = DebiasedEstimator(base="gat", base_params=fast | {"max_epochs": 2}, steps=1).fit(train)
+    assert own.network_.max_epochs == 2
+    assert len(own.network_.history_[0]["val_loss"]) <= 2

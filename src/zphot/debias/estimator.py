@@ -71,7 +71,8 @@ class DebiasedEstimator(PhotoZEstimator):
         The network estimator whose representation is used (``mlp``, ``cnn1d``, ``gat``...).
     base_params : dict, optional
         Its parameters; ``output="magnitude"`` and ``n_ensemble=1`` are imposed (one head to
-        retrain).
+        retrain). Parameters not given take the base's ``factorised_params`` tag first (the
+        gat trains its factorised output for 60 epochs), then its own defaults.
     steps : int
         How many steps the fitted model applies (1-4); ``zphot debias`` saves one per step.
     magnitude_cells : dict, optional
@@ -209,7 +210,9 @@ class DebiasedEstimator(PhotoZEstimator):
     # --- Steps 1-3 -----------------------------------------------------------------------
 
     def _network(self, seed: int) -> TorchEstimator:
-        params = dict(self.base_params or {})
+        params = estimator_class(self.base).tags.get("factorised_params", {}) | dict(
+            self.base_params or {}
+        )
         params.update(
             output="magnitude",
             magnitude_cells=self.magnitude_cells,

@@ -88,7 +88,9 @@ class PhotoZEstimator(BaseEstimator):
     ``tags`` adapt the contract suite (:func:`zphot.testing.check_estimator`):
     ``synthetic_tolerance`` (sigma_NMAD to reach on synthetic data), ``fast_params`` (set with
     ``set_params`` so the suite trains in seconds), ``synthetic_n_train`` and ``skip_checks``
-    (``{check: reason}``); see :mod:`zphot.testing.contract`.
+    (``{check: reason}``); see :mod:`zphot.testing.contract`. Networks may add
+    ``factorised_params``: defaults of their magnitude-factorised version in
+    :class:`~zphot.debias.DebiasedEstimator` (where ``base_params`` does not set them).
 
     Attributes
     ----------
