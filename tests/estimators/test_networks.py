@@ -8,6 +8,7 @@ suite (test_contract.py) covers the generic estimator checks on top of these.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -181,7 +182,31 @@ def test_patience_stops_training():
     )
     est.fit(_noisy(80, 4), validation=_noisy(400, 5))
     h = est.history_[0]
-    assert h["stopped_early"] and len(h["val_loss"]) == h["best_epoch"] + 1 + 3
+    # Patience counts from the best epoch, or from the end of the warm-up if that is later.
+    last = max(h["best_epoch"], math.ceil(train_mod.WARMUP_FRACTION * 40))
+    assert h["stopped_early"] and len(h["val_loss"]) == last + 1 + 3
+
+
+def test_no_early_stop_while_the_learning_rate_warms_up():
+    """A validation loss that only rises (as it may while the rate climbs) stops training
+    ``patience`` epochs after the warm-up, never inside it."""
+    epochs_validated = []
+
+    def loss(out: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():  # a training batch
+            return ((out[:, 0] - z) ** 2).mean()
+        epochs_validated.append(1)
+        return out.sum() * 0 + len(epochs_validated)  # 1, 2, 3...: never better than epoch 0
+
+    gen = torch.Generator().manual_seed(0)
+    x, z = torch.randn(64, 3, generator=gen), torch.randn(64, generator=gen)
+    settings = train_mod.TrainSettings(
+        max_epochs=60, patience=4, batch_size=32, learning_rate=1e-3, weight_decay=0.0
+    )
+    h = train_mod.train_network(torch.nn.Linear(3, 1), loss, x, z, x, z, settings, gen)
+    warmup_end = math.ceil(train_mod.WARMUP_FRACTION * 60)  # 18
+    assert h["best_epoch"] == 0 and h["stopped_early"]
+    assert len(h["val_loss"]) == warmup_end + 4 + 1
 
 
 def _interrupt(monkeypatch, member: int, epoch: int) -> None:

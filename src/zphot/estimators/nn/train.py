@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 #: batches, so padding keeps every galaxy's result independent of how many share its call.
 PAD_ROWS = 64
 INFERENCE_BLOCK = 16384
+#: Share of the one-cycle schedule spent raising the learning rate (torch's default).
+WARMUP_FRACTION = 0.3
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class TrainSettings:
     max_epochs : int
         Passes over the training set at most; the one-cycle learning-rate schedule spans them.
     patience : int
-        Stop after this many epochs without a lower validation loss.
+        Stop after this many epochs without a lower validation loss, counted from the end of
+        the learning rate's warm-up at the earliest.
     batch_size : int
     learning_rate : float
         Peak learning rate of the one-cycle schedule (AdamW).
@@ -218,9 +221,14 @@ def train_network(
 
     Notes
     -----
-    The one-cycle schedule (warm-up, then cosine decay to a small rate over ``max_epochs``)
-    gets most of its gain in the last, low-rate epochs, so with a patient early stop most
-    runs go the full length; the stop guards against over-fitting on small training sets.
+    The one-cycle schedule (warm-up over the first ``WARMUP_FRACTION`` of the steps, then
+    cosine decay to a small rate over ``max_epochs``) gets most of its gain in the last,
+    low-rate epochs, so with a patient early stop most runs go the full length; the stop
+    guards against over-fitting on small training sets. Epochs without improvement count only
+    once the warm-up is over: while the rate rises the validation loss may rise with it, and a
+    stop there leaves an unfinished network (seen on SDSS: the gat with its magnitude-factorised
+    output stopped at epoch 12 of 60, sigma_NMAD 0.032; and every Step 2 head retraining of
+    zphot debias stopped within its first 7 of 40 epochs).
     """
     n = len(x)
     steps_per_epoch = math.ceil(n / settings.batch_size)
@@ -228,8 +236,13 @@ def train_network(
         module.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=settings.learning_rate, total_steps=settings.max_epochs * steps_per_epoch
+        opt,
+        max_lr=settings.learning_rate,
+        total_steps=settings.max_epochs * steps_per_epoch,
+        pct_start=WARMUP_FRACTION,
     )
+    # The first epoch that starts at or after the rate's peak.
+    warmup_end = math.ceil(WARMUP_FRACTION * settings.max_epochs)
     generators = {"batches": generator} | dict(checkpoint.generators if checkpoint else {})
     run: dict = {
         "epoch": 0,  # epochs done
@@ -277,7 +290,7 @@ def train_network(
         if val_loss < run["best_val"]:
             run["best_val"], history["best_epoch"] = val_loss, epoch
             run["best_state"] = _copy_state(module)
-        elif epoch - history["best_epoch"] >= settings.patience:
+        elif epoch - max(history["best_epoch"], warmup_end) >= settings.patience:
             history["stopped_early"] = True
         run["epoch"] = epoch + 1
         run["finished"] = history["stopped_early"] or run["epoch"] >= settings.max_epochs
