@@ -227,8 +227,8 @@ def train_network(
     guards against over-fitting on small training sets. Epochs without improvement count only
     once the warm-up is over: while the rate rises the validation loss may rise with it, and a
     stop there leaves an unfinished network (seen on SDSS: the gat with its magnitude-factorised
-    output stopped at epoch 12 of 60, sigma_NMAD 0.032; and every Step 2 head retraining of
-    zphot debias stopped within its first 7 of 40 epochs).
+    output stopped at epoch 12 of 60, sigma_NMAD 0.032; zphot debias's Step 2 head retraining
+    of the mlp stopped at epoch 7 of 40).
     """
     n = len(x)
     steps_per_epoch = math.ceil(n / settings.batch_size)
