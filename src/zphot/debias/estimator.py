@@ -41,6 +41,7 @@ from ..estimators.nn.train import (
 from ..estimators.registry import estimator_class, get_estimator
 from ..exceptions import ParameterError
 from ..metrics.pdf import pit
+from ..metrics.point import sigma_nmad
 from ..pdf.batch import PDFBatch
 from ..pdf.grid import RedshiftGrid
 from .balance import balanced_subset
@@ -364,9 +365,7 @@ class DebiasedEstimator(PhotoZEstimator):
             z_oof, z, cell, self.network_.cells_.n_cells
         )
         self.recalibration_ = PITRecalibration().fit(pit_oof)
-        self.info_["oof_sigma_nmad"] = float(
-            1.4826 * np.median(np.abs((z_oof - z) / (1 + z) - np.median((z_oof - z) / (1 + z))))
-        )
+        self.info_["oof_sigma_nmad"] = sigma_nmad(z_oof, z)
 
     # --- prediction ----------------------------------------------------------------------
 
