@@ -210,3 +210,22 @@ def test_compare_usage_errors_fail_before_training(csvs, tmp_path, args, message
     assert result.exit_code == 2
     assert message in one_error_line(result)
     assert not (tmp_path / "o").exists()
+
+
+def test_settings_parse_json_and_comma_lists():
+    from zphot.cli.options import parse_settings
+    from zphot.exceptions import ParameterError
+
+    got = parse_settings(
+        ["hidden=128,64", "widths=[8, 8]", "k=5", "point=median", "tag=a,b", "flag=true"]
+    )
+    assert got == {
+        "hidden": (128, 64),
+        "widths": (8, 8),
+        "k": 5,
+        "point": "median",
+        "tag": "a,b",
+        "flag": True,
+    }
+    with pytest.raises(ParameterError, match="NAME=VALUE"):
+        parse_settings(["hidden"])

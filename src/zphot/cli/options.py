@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -81,7 +82,11 @@ def open_catalog(
 
 
 def parse_settings(items: list[str] | None) -> dict:
-    """``--set k=v`` pairs; values are read as JSON where they parse (numbers, lists, true)."""
+    """``--set k=v`` pairs; values are read as JSON where they parse (numbers, lists, true).
+
+    A comma-separated value whose every item parses (``hidden=128,128``) is a tuple, the way
+    a shell user writes a list; anything else stays a string.
+    """
     params = {}
     for item in items or []:
         if "=" not in item:
@@ -91,5 +96,8 @@ def parse_settings(items: list[str] | None) -> dict:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
+            if "," in raw:
+                with contextlib.suppress(json.JSONDecodeError):
+                    value = json.loads(f"[{raw}]")
         params[key.strip()] = tuple(value) if isinstance(value, list) else value
     return params

@@ -34,7 +34,9 @@ def debias(
     ] = None,
     network: Annotated[
         list[str] | None,
-        typer.Option("--net", help="Network parameter NAME=VALUE (e.g. max_epochs=30)."),
+        typer.Option(
+            "--net", help="Network parameter NAME=VALUE (e.g. max_epochs=30, hidden=128,128)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="random_state.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace existing step models.")] = False,

@@ -39,7 +39,8 @@ def train(
         str | None, typer.Option(help="Validation catalog (early stopping of networks).")
     ] = None,
     settings: Annotated[
-        list[str] | None, typer.Option("--set", help="Estimator parameter NAME=VALUE.")
+        list[str] | None,
+        typer.Option("--set", help="Estimator parameter NAME=VALUE (e.g. hidden=128,128)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="random_state of the estimator.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing model file.")] = False,
