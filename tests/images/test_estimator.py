@@ -93,3 +93,24 @@ def test_catalog_without_stamps_is_refused():
 
     with pytest.raises(CatalogError, match="stamp_row"):
         ImageCNNEstimator(**SMALL, max_epochs=1).fit(synthetic_catalog(50))
+
+
+def test_bias_correction_runs_on_images(blob_data, tmp_path):
+    """All four steps of Lin et al. (2022) on the image network: saved, reloaded, same output."""
+    from zphot.debias import DebiasedEstimator
+
+    cat, test = blob_data["train"], blob_data["test"]
+    deb = DebiasedEstimator(
+        base="image-cnn",
+        base_params=SMALL | {"max_epochs": 2},
+        head_epochs=2,
+        n_folds=2,
+        kept_fraction=0.5,
+    ).fit(cat)
+    assert deb.info_["n_th"] >= 1
+    path = tmp_path / "deb.zphot"
+    deb.save(path)
+    back = zphot.load(path)
+    np.testing.assert_array_equal(back.predict(test), deb.predict(test))
+    np.testing.assert_array_equal(back.predict_bulk(test), deb.predict_bulk(test))
+    np.testing.assert_allclose(back.predict_pdf(test).probs.sum(1), 1.0)
