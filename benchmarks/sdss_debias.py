@@ -1,14 +1,22 @@
 """Bias correction (Lin et al. 2022) on the SDSS public split: plain mlp vs Steps 1-4.
 
     python benchmarks/sdss_debias.py [--seeds 0,1,2] [--base mlp] [--labels soft] [--data PATH]
-    python benchmarks/sdss_debias.py --summarise benchmarks/results/sdss_debias_mlp.json
+    python benchmarks/sdss_debias.py --base image-cnn --stamps sdss_stamps32.h5 \
+        [--net '{"max_epochs": 20}']
+    python benchmarks/sdss_debias.py --summarise benchmarks/results/sdss_debias_mlp.json [...]
 
 For each seed: the plain network (PDF mode) and the debiased model are fitted on the 70% train
 galaxies; on the test galaxies the script reports the mean residual dz in bins of width 0.02 on
 [0.02, 0.20] holding >= 200 galaxies, binned by z_spec (individual view: Step 3's mode) and by
 z_phot (bulk view: Step 4), sigma_NMAD, the n(z) fidelity index and the PIT KS of the
 recalibrated PDFs. Writes benchmarks/results/sdss_debias_<base>.json and prints a Markdown
-table of the means over seeds with their standard deviation (``--summarise`` reprints it).
+table of the means over seeds with their standard deviation (``--summarise`` reprints it,
+pooling the seeds of several files: seeds run in parallel processes with ``--out``).
+
+``--stamps`` reads the galaxies from a stamp file of the same SDSS galaxies
+(``benchmarks/images_render.py``; its catalog keeps their order, so the seed-42 split picks the
+same train and test galaxies) for ``--base image-cnn``; ``--net`` sets network parameters of
+both the plain network and the debiased one (e.g. fewer epochs).
 """
 
 from __future__ import annotations
@@ -103,22 +111,36 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--base", default="mlp")
     ap.add_argument("--labels", default="soft", help="Step 3 labels (soft, soft-shifted, ...)")
-    ap.add_argument("--summarise", type=Path, help="only print the table of this JSON file")
+    ap.add_argument("--stamps", type=Path, help="stamp file of the SDSS galaxies (image-cnn)")
+    ap.add_argument("--net", type=json.loads, default=None, help="network parameters, JSON")
+    ap.add_argument("--out", type=Path, help="result file (default: by base and labels)")
+    ap.add_argument(
+        "--summarise", type=Path, nargs="+", help="only print the table of these JSON files"
+    )
     args = ap.parse_args()
     if args.summarise:
-        print(summary_markdown(json.loads(args.summarise.read_text())))
+        runs = [r for f in args.summarise for r in json.loads(f.read_text())["runs"]]
+        print(summary_markdown({"runs": runs}))
         return
-    cat = select(zphot.read_catalog(args.data, "sdss"), "spec_class", "GALAXY")
+    if args.stamps:
+        cat = zphot.read_catalog(str(args.stamps), "sdss")  # rendered from the galaxies only
+    else:
+        cat = select(zphot.read_catalog(args.data, "sdss"), "spec_class", "GALAXY")
+    net = args.net or {}
     train, test = train_test(cat, 0.7, seed=42)
     z = test.require_z()
     runs = []
     for seed in map(int, args.seeds.split(",")):
         t0 = time.perf_counter()
-        plain = zphot.get_estimator(args.base, n_ensemble=1, point="mode", random_state=seed)
+        plain = zphot.get_estimator(
+            args.base, **({"n_ensemble": 1} | net), point="mode", random_state=seed
+        )
         plain.fit(train)
         t_plain = time.perf_counter() - t0
         t0 = time.perf_counter()
-        deb = DebiasedEstimator(base=args.base, labels=args.labels, random_state=seed)
+        deb = DebiasedEstimator(
+            base=args.base, base_params=net or None, labels=args.labels, random_state=seed
+        )
         deb.fit(train)
         t_deb = time.perf_counter() - t0
         individual = deb.predict(test)
@@ -144,6 +166,9 @@ def main() -> None:
         "command": (
             f"python benchmarks/sdss_debias.py --seeds {args.seeds} --base {args.base} "
             f"--labels {args.labels}"
+            + (f" --stamps {args.stamps}" if args.stamps else "")
+            + (f" --net '{json.dumps(net)}'" if net else "")
+            + (f" --out {args.out}" if args.out else "")
         ),
         "git_revision": _revision(),
         "machine": {
@@ -154,7 +179,7 @@ def main() -> None:
         "runs": runs,
     }
     suffix = "" if args.labels == "soft" else f"_{args.labels}"
-    out = ROOT / f"benchmarks/results/sdss_debias_{args.base}{suffix}.json"
+    out = args.out or ROOT / f"benchmarks/results/sdss_debias_{args.base}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out, overwrite=True) as tmp:
         tmp.write_text(json.dumps(result, indent=1, default=float))
