@@ -161,6 +161,12 @@ def main() -> None:
         }
         runs.append(run)
         print(json.dumps({k: v for k, v in run.items() if k != "info"}, default=float)[:2000])
+        result = write_result(args, net, runs)  # after every seed: a stopped run keeps them
+    print(summary_markdown(result))
+
+
+def write_result(args: argparse.Namespace, net: dict, runs: list[dict]) -> dict:
+    """Write the runs so far (with date, command, revision, machine) atomically; return them."""
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": (
@@ -183,7 +189,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out, overwrite=True) as tmp:
         tmp.write_text(json.dumps(result, indent=1, default=float))
-    print(summary_markdown(result))
+    return result
 
 
 def _revision() -> str:
