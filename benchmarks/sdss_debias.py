@@ -105,6 +105,13 @@ def summary_markdown(result: dict) -> str:
     return "\n".join(rows) + f"\n\nPIT KS: {pits}. Seeds: {seeds}."
 
 
+def sdss_galaxies(data: str, stamps: Path | None = None):  # noqa: ANN201
+    """The SDSS galaxies, or the stamp file rendered from them (same rows, same order)."""
+    if stamps:
+        return zphot.read_catalog(str(stamps), "sdss")
+    return select(zphot.read_catalog(data, "sdss"), "spec_class", "GALAXY")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data/sdss_galaxy_colors.npy"))
@@ -122,10 +129,7 @@ def main() -> None:
         runs = [r for f in args.summarise for r in json.loads(f.read_text())["runs"]]
         print(summary_markdown({"runs": runs}))
         return
-    if args.stamps:
-        cat = zphot.read_catalog(str(args.stamps), "sdss")  # rendered from the galaxies only
-    else:
-        cat = select(zphot.read_catalog(args.data, "sdss"), "spec_class", "GALAXY")
+    cat = sdss_galaxies(args.data, args.stamps)
     net = args.net or {}
     train, test = train_test(cat, 0.7, seed=42)
     z = test.require_z()

@@ -1,6 +1,7 @@
 """Choose bias-correction settings without touching the test set (issue 8).
 
     python benchmarks/sdss_debias_settings.py [--settings JSON ...] [--base mlp] [--seed 0]
+        [--stamps sdss_stamps32.h5]
 
 The SDSS public split's *training* galaxies are split again (a seeded quarter held out); for
 each setting (a JSON object of :class:`~zphot.debias.DebiasedEstimator` parameters, e.g.
@@ -19,13 +20,13 @@ import datetime as dt
 import json
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads
 
-from sdss_debias import EDGES, ROOT, _revision  # noqa: E402
+from sdss_debias import EDGES, ROOT, _revision, sdss_galaxies  # noqa: E402
 
-import zphot  # noqa: E402
-from zphot.catalog import select, train_test  # noqa: E402
+from zphot.catalog import train_test  # noqa: E402
 from zphot.debias import DebiasedEstimator  # noqa: E402
 from zphot.io import atomic_path  # noqa: E402
 from zphot.metrics import binned_residuals, dz, max_abs_binned_mean, nz_fidelity, sigma_nmad  # noqa: E402
@@ -45,8 +46,9 @@ def main() -> None:
     ap.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS)
     ap.add_argument("--base", default="mlp")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stamps", type=Path, help="stamp file of the SDSS galaxies (image-cnn)")
     args = ap.parse_args()
-    cat = select(zphot.read_catalog(args.data, "sdss"), "spec_class", "GALAXY")
+    cat = sdss_galaxies(args.data, args.stamps)
     train, _ = train_test(cat, 0.7, seed=42)
     inner, held = train_test(train, 0.75, seed=123)
     z = held.require_z()
@@ -73,7 +75,9 @@ def main() -> None:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": (
             f"python benchmarks/sdss_debias_settings.py --base {args.base} --seed {args.seed} "
-            "--settings " + " ".join(f"'{s}'" for s in args.settings)
+            "--settings "
+            + " ".join(f"'{s}'" for s in args.settings)
+            + (f" --stamps {args.stamps}" if args.stamps else "")
         ),
         "git_revision": _revision(),
         "n_fit": len(inner),
