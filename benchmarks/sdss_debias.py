@@ -35,7 +35,7 @@ import numpy as np
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads
 
 import zphot  # noqa: E402
-from zphot.catalog import select, train_test  # noqa: E402
+from zphot.catalog import Catalog, select, train_test  # noqa: E402
 from zphot.debias import DebiasedEstimator  # noqa: E402
 from zphot.io import atomic_path  # noqa: E402
 from zphot.metrics import (  # noqa: E402
@@ -105,7 +105,7 @@ def summary_markdown(result: dict) -> str:
     return "\n".join(rows) + f"\n\nPIT KS: {pits}. Seeds: {seeds}."
 
 
-def sdss_galaxies(data: str, stamps: Path | None = None):  # noqa: ANN201
+def sdss_galaxies(data: str, stamps: Path | None = None) -> Catalog:
     """The SDSS galaxies, or the stamp file rendered from them (same rows, same order)."""
     if stamps:
         return zphot.read_catalog(str(stamps), "sdss")
