@@ -73,7 +73,8 @@ class DebiasedEstimator(PhotoZEstimator):
     base_params : dict, optional
         Its parameters; ``output="magnitude"`` and ``n_ensemble=1`` are imposed (one head to
         retrain). Parameters not given take the base's ``factorised_params`` tag first (the
-        gat trains its factorised output for 60 epochs), then its own defaults.
+        gat trains its factorised output for 60 epochs, image-cnn for 40), then its own
+        defaults.
     steps : int
         How many steps the fitted model applies (1-4); ``zphot debias`` saves one per step.
     magnitude_cells : dict, optional
