@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--base", default="mlp")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stamps", type=Path, help="stamp file of the SDSS galaxies (image-cnn)")
+    ap.add_argument("--out", type=Path, help="result file (default: by base)")
     args = ap.parse_args()
     cat = sdss_galaxies(args.data, args.stamps)
     train, _ = train_test(cat, 0.7, seed=42)
@@ -78,6 +79,7 @@ def main() -> None:
             "--settings "
             + " ".join(f"'{s}'" for s in args.settings)
             + (f" --stamps {args.stamps}" if args.stamps else "")
+            + (f" --out {args.out}" if args.out else "")
         ),
         "git_revision": _revision(),
         "n_fit": len(inner),
@@ -85,7 +87,7 @@ def main() -> None:
         "bin_centres": ((EDGES[:-1] + EDGES[1:]) / 2).round(3).tolist(),
         "rows": rows,
     }
-    out = ROOT / f"benchmarks/results/sdss_debias_settings_{args.base}.json"
+    out = args.out or ROOT / f"benchmarks/results/sdss_debias_settings_{args.base}.json"
     with atomic_path(out, overwrite=True) as tmp:
         tmp.write_text(json.dumps(result, indent=1, default=float))
     print(markdown(result))

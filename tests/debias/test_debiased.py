@@ -17,6 +17,7 @@ def fitted():
         head_epochs=4,
         n_folds=2,
         kept_fraction=0.5,
+        calibration_bin=0.05,  # wide enough for 900 galaxies to fill the calibrations' bins
     )
     return est.fit(train), synthetic_catalog(200, random_state=1)
 
@@ -41,13 +42,32 @@ def test_step4_bulk_view_and_recalibrated_pdf(fitted):
     est, test = fitted
     raw = est.raw_pdf(test)
     assert not np.array_equal(raw.probs, est.predict_pdf(test).probs)  # PDF recalibrated
-    assert np.array_equal(est.predict(test), raw.point("mode"))  # points are not moved
+    mode = raw.point("mode")  # the PDF recalibration does not move points
+    assert np.array_equal(est.predict_raw(test), mode)
+    assert np.array_equal(est.at_step(3).predict(test), mode)
+    # The individual view of the Step 4 model is Step 3's mode shifted by the z_spec calibration.
+    assert np.abs(est.spec_calibration_.shift_).max() > 0
+    assert np.array_equal(est.predict(test), est.spec_calibration_.apply(mode))
+    assert not np.array_equal(est.predict(test), mode)
+    # The bulk view corrects Step 3's mode, on which Step 4 was fitted.
     bulk = est.predict_bulk(test)
     cell = est.network_.magnitude_cell(test)
-    expected = (
-        est.predict(test) - est.calibration_.table_[cell, est.calibration_._bin(est.predict(test))]
-    )
+    expected = mode - est.calibration_.table_[cell, est.calibration_._bin(mode)]
     assert np.allclose(bulk, expected)
+
+
+def test_without_individual_smoothing_the_individual_view_is_step3s_mode():
+    train = synthetic_catalog(400, random_state=0)
+    est = DebiasedEstimator(
+        base_params={"hidden": (16,), "max_epochs": 3, "batch_size": 64},
+        head_epochs=2,
+        n_folds=2,
+        balance="subset",
+        individual_smoothing=None,
+    ).fit(train)
+    assert not hasattr(est, "spec_calibration_")
+    assert est.info_["balance"] == "subset"
+    assert np.array_equal(est.predict(train), est.predict_raw(train))
 
 
 def test_at_step_and_base_are_validated(fitted):

@@ -4,8 +4,12 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from zphot.debias.balance import balanced_subset, threshold_for_fraction
-from zphot.debias.calibrate import PITRecalibration, ResidualCalibration
+from zphot.debias.balance import balance_weights, balanced_subset, threshold_for_fraction
+from zphot.debias.calibrate import (
+    PITRecalibration,
+    ResidualCalibration,
+    SpecResidualCalibration,
+)
 from zphot.debias.labels import (
     fit_sigma1,
     fit_sigma_from_histograms,
@@ -31,6 +35,18 @@ def test_balanced_subset_caps_dense_cells_and_keeps_sparse_ones():
     assert n_th == 50
     again, _ = balanced_subset(z_bin, cell, n_th=50, random_state=3)
     assert np.array_equal(rows, again)
+
+
+def test_balance_weights_give_each_dense_cell_the_threshold_in_total():
+    z_bin = np.concatenate([np.zeros(500, int), np.ones(30, int), np.full(80, 2)])
+    cell = np.tile([0, 1], len(z_bin) // 2)
+    w = balance_weights(z_bin, cell, n_th=50)
+    for zb in range(3):
+        for c in range(2):
+            sel = (z_bin == zb) & (cell == c)
+            assert w[sel].sum() == pytest.approx(min(sel.sum(), 50))
+            assert np.ptp(w[sel]) == 0  # every galaxy of a cell counts the same
+    assert w.max() == 1.0
 
 
 def test_threshold_keeps_the_target_fraction():
@@ -132,3 +148,45 @@ def test_pit_recalibration_fixes_overconfident_pdfs():
     after = pit_ks(pit(after_pdf.probs, grid.edges, z_true[half:]))
     assert before > 0.2 and after < 0.04
     assert np.allclose(after_pdf.probs.sum(axis=1), 1)
+
+
+def _regressed(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """An estimator pulled toward the middle of the range, as a finite-precision one is."""
+    rng = np.random.default_rng(seed)
+    z_spec = rng.uniform(0.02, 0.3, n)
+    return 0.16 + 0.85 * (z_spec - 0.16) + rng.normal(0, 0.01, n), z_spec
+
+
+def _max_binned_dz(z_photo: np.ndarray, z_spec: np.ndarray) -> float:
+    d = (z_photo - z_spec) / (1 + z_spec)
+    b = np.floor((z_spec - 0.02) / 0.02).astype(int)
+    return max(abs(d[b == k].mean()) for k in range(14))
+
+
+def test_spec_calibration_flattens_residuals_binned_by_z_spec():
+    z_photo, z_spec = _regressed(20000, 0)
+    test_photo, test_spec = _regressed(20000, 1)
+    before = _max_binned_dz(test_photo, test_spec)
+    assert before > 0.015
+    gentle = SpecResidualCalibration(smoothing=30.0).fit(z_photo, z_spec)
+    close = SpecResidualCalibration(smoothing=0.1).fit(z_photo, z_spec)
+    after_gentle = _max_binned_dz(gentle.apply(test_photo), test_spec)
+    after_close = _max_binned_dz(close.apply(test_photo), test_spec)
+    assert after_close < 0.003
+    # A larger penalty leaves more residual but stretches the estimates less.
+    assert after_close < after_gentle < before / 2
+    b = np.floor((test_spec - 0.02) / 0.02).astype(int)
+    spread = [
+        np.mean([np.std(c.apply(test_photo)[b == k]) for k in range(14)]) for c in (close, gentle)
+    ]
+    assert spread[0] > spread[1] > np.mean([np.std(test_photo[b == k]) for k in range(14)])
+
+
+def test_spec_calibration_leaves_an_unbiased_estimator_alone():
+    rng = np.random.default_rng(2)
+    z_spec = rng.uniform(0.0, 0.4, 20000)
+    z_photo = z_spec + rng.normal(0, 0.002, len(z_spec))
+    cal = SpecResidualCalibration().fit(z_photo, z_spec)
+    assert np.abs(cal.shift_).max() < 0.001
+    again = SpecResidualCalibration.from_state(*cal.get_state())
+    assert np.array_equal(again.apply(z_photo), cal.apply(z_photo))

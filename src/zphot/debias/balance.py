@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from .._rng import RandomState, as_generator
 from ..exceptions import ParameterError
 
-__all__ = ["threshold_for_fraction", "balanced_subset"]
+__all__ = ["threshold_for_fraction", "balanced_subset", "balance_weights"]
 
 
 def threshold_for_fraction(counts: NDArray[np.int64], fraction: float) -> int:
@@ -72,3 +72,17 @@ def balanced_subset(
     rank = np.empty(len(key), dtype=np.int64)
     rank[order] = np.arange(len(key)) - np.repeat(starts, counts)
     return np.flatnonzero(rank < n_th), int(n_th)
+
+
+def balance_weights(
+    z_bin: NDArray[np.int64], cell: NDArray[np.int64], n_th: int
+) -> NDArray[np.float64]:
+    """Per-galaxy weight min(1, n_th / count of its (z bin, magnitude cell)).
+
+    The expected weighted histogram is that of :func:`balanced_subset`, but every galaxy
+    contributes: the heads see all of the data's variety at the subset's flat distribution.
+    """
+    z_bin, cell = np.asarray(z_bin), np.asarray(cell)
+    key = z_bin.astype(np.int64) * (int(cell.max()) + 1) + cell
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return np.minimum(1.0, n_th / counts[inverse])

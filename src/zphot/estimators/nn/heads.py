@@ -60,10 +60,17 @@ class FactorisedLoss:
         rows are ``(label_1 .. label_n_bins, cell)``: ready-made (e.g. soft, shifted) labels.
     """
 
-    def __init__(self, membership: torch.Tensor, cell_head: torch.Tensor, z_loss=None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        membership: torch.Tensor,
+        cell_head: torch.Tensor,
+        z_loss=None,  # noqa: ANN001
+        weighted: bool = False,
+    ) -> None:
         self.membership = membership
         self.cell_head = cell_head
         self.z_loss = z_loss
+        self.weighted = weighted
 
     def __call__(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         n_heads = self.membership.shape[1]
@@ -71,6 +78,8 @@ class FactorisedLoss:
         z_logits = out[:, : n_heads * n_bins].reshape(-1, n_heads, n_bins)
         m_logits = out[:, n_heads * n_bins :]
         cell = target[:, -1].long()
+        if self.weighted:
+            weight, target = target[:, -2], torch.cat([target[:, :-2], target[:, -1:]], 1)
         if self.z_loss is None:
             label = target[:, :-1]
         elif self.z_loss.label_width == 0.0:
@@ -83,4 +92,6 @@ class FactorisedLoss:
         uniform = -logp.mean(2)
         z_ce = (member * own + (1 - member) * uniform).mean(1)
         m_ce = nn.functional.cross_entropy(m_logits, self.cell_head[cell], reduction="none")
+        if self.weighted:
+            return (weight * (z_ce + m_ce)).sum() / weight.sum().clamp_min(1e-12)
         return (z_ce + m_ce).mean()
