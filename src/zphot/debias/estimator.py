@@ -142,6 +142,10 @@ class DebiasedEstimator(PhotoZEstimator):
         Step 4's table (steps == 4).
     spec_calibration_ : SpecResidualCalibration
         The individual view's z_spec calibration (steps == 4, ``individual_smoothing`` set).
+    oof_z_phot_ : ndarray
+        Out-of-fold Step 3 estimates of the training galaxies, what Step 4 and the z_spec
+        calibration are fitted on (steps == 4; after ``fit`` only, not saved), as
+        scikit-learn's forests keep ``oob_prediction_``.
     recalibration_ : PITRecalibration
         PDF recalibration of the final step's PDFs (steps == 4).
     """
@@ -413,6 +417,7 @@ class DebiasedEstimator(PhotoZEstimator):
                 float(self.calibration_bin), float(self.individual_smoothing)
             ).fit(z_oof, z)
         self.info_["oof_sigma_nmad"] = sigma_nmad(z_oof, z)
+        self.oof_z_phot_ = z_oof
 
     # --- prediction ----------------------------------------------------------------------
 
