@@ -44,7 +44,9 @@ def debias(
     """Train a network with Steps 1-4 of the bias correction and save a model per step.
 
     DIR/step1..step3 give the individual view (z_phot flat in z_spec); DIR/step4 adds the bulk
-    view (z_phot_bulk, flat in z_phot) and recalibrated PDFs. Each works with zphot predict.
+    view (z_phot_bulk, flat in z_phot), a z_spec calibration of z_phot fitted out of fold
+    (--set individual_smoothing=null leaves it out) and recalibrated PDFs. Each works with
+    zphot predict.
     Example: zphot debias --model mlp --catalog train.parquet --preset sdss --out debiased/
     """
     from ...debias import DebiasedEstimator
@@ -67,7 +69,12 @@ def debias(
         est.at_step(k).save(path, overwrite=overwrite)
     info = est.info_
     out.print(
-        f"N_th {info['n_th']} (subset {info['subset_size']:,} of {info['n_train']:,}), "
+        f"N_th {info['n_th']} ({_BALANCE[info['balance']]} {info['subset_size']:,} of "
+        f"{info['n_train']:,}), "
         f"sigma_1 per head {[round(s, 4) for s in info['sigma1']]}"
     )
     err.print(f"done in {time.perf_counter() - t0:.0f} s -> {', '.join(map(str, paths.values()))}")
+
+
+#: How ``zphot debias`` describes the flat distribution's size in each balancing mode.
+_BALANCE = {"subset": "subset", "weights": "weights summing to"}
