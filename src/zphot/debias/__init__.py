@@ -4,8 +4,8 @@ The numerical pieces import without torch; ``DebiasedEstimator`` loads torch on 
 """
 
 from ..features.cells import MagnitudeCells
-from .balance import balanced_subset, threshold_for_fraction
-from .calibrate import PITRecalibration, ResidualCalibration
+from .balance import balance_weights, balanced_subset, threshold_for_fraction
+from .calibrate import PITRecalibration, ResidualCalibration, SpecResidualCalibration
 from .labels import fit_sigma1, fit_sigma_from_histograms, local_sigma2, shifted_labels, soft_labels
 
 __all__ = [
@@ -14,6 +14,8 @@ __all__ = [
     "MagnitudeCells",
     "PITRecalibration",
     "ResidualCalibration",
+    "SpecResidualCalibration",
+    "balance_weights",
     "balanced_subset",
     "fit_sigma1",
     "fit_sigma_from_histograms",
