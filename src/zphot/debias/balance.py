@@ -58,19 +58,18 @@ def balanced_subset(
     n_th : int
         The threshold used.
     """
-    z_bin, cell = np.asarray(z_bin), np.asarray(cell)
-    key = z_bin.astype(np.int64) * (int(cell.max()) + 1) + cell
-    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    inverse, counts = _cell_counts(z_bin, cell)
     if n_th is None:
         n_th = threshold_for_fraction(counts, fraction)
     if n_th < 1:
         raise ParameterError(f"N_th must be >= 1, got {n_th}")
     rng = as_generator(random_state)
     # A random key per galaxy, ranked within its cell: the n_th smallest are kept.
-    order = np.lexsort((rng.random(len(key)), inverse))
+    n = len(inverse)
+    order = np.lexsort((rng.random(n), inverse))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.empty(len(key), dtype=np.int64)
-    rank[order] = np.arange(len(key)) - np.repeat(starts, counts)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - np.repeat(starts, counts)
     return np.flatnonzero(rank < n_th), int(n_th)
 
 
@@ -82,7 +81,15 @@ def balance_weights(
     The expected weighted histogram is that of :func:`balanced_subset`, but every galaxy
     contributes: the heads see all of the data's variety at the subset's flat distribution.
     """
+    inverse, counts = _cell_counts(z_bin, cell)
+    return np.minimum(1.0, n_th / counts[inverse])
+
+
+def _cell_counts(
+    z_bin: NDArray[np.int64], cell: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each galaxy's (z bin, magnitude cell) index among the occupied ones, and their counts."""
     z_bin, cell = np.asarray(z_bin), np.asarray(cell)
     key = z_bin.astype(np.int64) * (int(cell.max()) + 1) + cell
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return np.minimum(1.0, n_th / counts[inverse])
+    return inverse, counts

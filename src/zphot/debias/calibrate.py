@@ -107,7 +107,7 @@ class SpecResidualCalibration:
         Galaxies a z_spec bin needs to enter the fit.
     """
 
-    def __init__(self, bin_width: float = 0.01, smoothing: float = 30.0, min_count: int = 30):
+    def __init__(self, bin_width: float = 0.01, smoothing: float = 20.0, min_count: int = 30):
         self.bin_width = bin_width
         self.smoothing = smoothing
         self.min_count = min_count

@@ -333,6 +333,8 @@ class DebiasedEstimator(PhotoZEstimator):
         with torch_threads(net.n_jobs):
             out2 = forward_rows(head2, emb[rows])
         z_logits, _ = head2.split(out2)
+        # sigma_1, sigma_2 and the densities are measured on the flat subset in either
+        # balance mode: they describe the flat distribution the labels are made for.
         sub_z, sub_cell = z[rows], cell[rows]
         own = cells.head(sub_cell)
         sigma1 = np.full(cells.n_heads, np.nan)
