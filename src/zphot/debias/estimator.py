@@ -448,28 +448,33 @@ class DebiasedEstimator(PhotoZEstimator):
     def predict(self, catalog: Catalog) -> NDArray[np.float64]:
         """The individual estimate: Step 3's (:meth:`predict_raw`), and in a Step 4 model
         shifted by the z_spec calibration (``individual_smoothing``) where one was fitted."""
-        z = self.predict_raw(catalog)
-        cal = getattr(self, "spec_calibration_", None)
-        return cal.apply(z) if cal is not None and self.steps >= 4 else z
+        return self._individual(self.predict_raw(catalog))
 
     def predict_bulk(self, catalog: Catalog) -> NDArray[np.float64]:
         """The bulk estimate (Step 4): Step 3's minus its (magnitude, z_photo) cell's mean
         residual."""
+        return self._bulk(self.predict_raw(catalog), catalog)
+
+    def _individual(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        cal = getattr(self, "spec_calibration_", None)
+        return cal.apply(raw) if cal is not None and self.steps >= 4 else raw
+
+    def _bulk(self, raw: NDArray[np.float64], catalog: Catalog) -> NDArray[np.float64]:
         if self.steps < 4:
             raise ParameterError("the bulk estimate needs a Step 4 model (steps=4)")
-        return self.calibration_.apply(
-            self.predict_raw(catalog), self.network_.magnitude_cell(catalog)
-        )
+        return self.calibration_.apply(raw, self.network_.magnitude_cell(catalog))
 
     def predict_table(self, catalog: Catalog, pdf: PDFBatch | None = None) -> pd.DataFrame:
         """As for every estimator, with ``z_phot`` the individual estimate and, at Step 4,
-        ``z_phot_bulk``; intervals come from the (recalibrated) PDF."""
+        ``z_phot_bulk``; intervals come from the (recalibrated) PDF. Step 3's estimate is
+        computed once and serves both views."""
         table = super().predict_table(catalog, pdf)
         if len(catalog):
-            table["z_phot"] = self.predict(catalog)
+            raw = self.predict_raw(catalog)
+            table["z_phot"] = self._individual(raw)
             if self.steps >= 4:
                 table.insert(
-                    table.columns.get_loc("z_phot") + 1, "z_phot_bulk", self.predict_bulk(catalog)
+                    table.columns.get_loc("z_phot") + 1, "z_phot_bulk", self._bulk(raw, catalog)
                 )
         return table
 

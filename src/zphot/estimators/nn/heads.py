@@ -58,6 +58,9 @@ class FactorisedLoss:
     z_loss : ClassificationLoss, optional
         Turns target rows ``(z, cell)`` into label rows (hard or Gaussian). Without it, target
         rows are ``(label_1 .. label_n_bins, cell)``: ready-made (e.g. soft, shifted) labels.
+    weighted : bool
+        Target rows carry a per-galaxy weight just before the cell (``(..., weight, cell)``),
+        and the loss is the weighted mean (zphot debias's flat distribution by weights).
     """
 
     def __init__(
@@ -78,10 +81,9 @@ class FactorisedLoss:
         z_logits = out[:, : n_heads * n_bins].reshape(-1, n_heads, n_bins)
         m_logits = out[:, n_heads * n_bins :]
         cell = target[:, -1].long()
-        if self.weighted:
-            weight, target = target[:, -2], torch.cat([target[:, :-2], target[:, -1:]], 1)
+        end = -2 if self.weighted else -1  # the label columns stop before (weight,) cell
         if self.z_loss is None:
-            label = target[:, :-1]
+            label = target[:, :end]
         elif self.z_loss.label_width == 0.0:
             label = nn.functional.one_hot(self.z_loss.bins(target[:, 0]), n_bins).to(out.dtype)
         else:
@@ -93,5 +95,6 @@ class FactorisedLoss:
         z_ce = (member * own + (1 - member) * uniform).mean(1)
         m_ce = nn.functional.cross_entropy(m_logits, self.cell_head[cell], reduction="none")
         if self.weighted:
+            weight = target[:, -2]
             return (weight * (z_ce + m_ce)).sum() / weight.sum().clamp_min(1e-12)
         return (z_ce + m_ce).mean()
