@@ -17,7 +17,7 @@ from zphot.io import read_table
 from zphot.metrics import point_metrics
 from zphot.report import COLUMNS, compare, loss_history
 from zphot.report.compare import prepare_output_dir
-from zphot.report.plots import all_figures, loss_plot, png_bytes
+from zphot.report.plots import all_figures, loss_plot, nz_bin_width, nz_plot, png_bytes, z_range
 from zphot.testing import synthetic_catalog
 
 
@@ -154,6 +154,24 @@ def test_figures_are_labelled(comparison):
         assert png_bytes(fig).startswith(b"\x89PNG")
     loss_axes = figs["loss"].axes
     assert len(loss_axes) == 1 and loss_axes[0].get_yscale() == "linear"  # within a decade
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "width"), [(0.0, 0.3, 0.005), (0.0, 3.0, 0.05), (0.0, 1.0, 0.02), (0.0, 0.4, 0.01)]
+)
+def test_nz_bin_width_is_round_and_gives_at_least_40_bins(lo, hi, width):
+    assert nz_bin_width(lo, hi) == width
+    assert 40 <= round((hi - lo) / width) < 100
+
+
+def test_nz_plot_bins_follow_the_redshift_range(comparison):
+    result, _, _ = comparison
+    lo, hi = z_range(result.results[0].z_spec)
+    ax = nz_plot(result).axes[0]
+    truth = ax.patches[0]  # the grey z_spec histogram is drawn first, one bar per bin
+    bars = [p for p in ax.patches if p.get_facecolor() == truth.get_facecolor()]
+    assert len(bars) == round((hi - lo) / nz_bin_width(lo, hi))
+    assert f"bins of {nz_bin_width(lo, hi):g}" in ax.get_title()
 
 
 def test_no_loss_figure_without_networks(comparison):
