@@ -119,6 +119,7 @@ def test_network_history_is_collected(comparison):
         ([[3.0, 2.0], {"val": [1.0]}], [{"loss": [3.0, 2.0]}, {"val": [1.0]}]),
         (np.array([0.5, 0.25]), [{"loss": [0.5, 0.25]}]),
         ({"train": [1.0], "epochs": 1, "note": "x", "empty": []}, [{"train": [1.0]}]),
+        ({"train_loss": [1.0], "epoch_seconds": [0.8]}, [{"train_loss": [1.0]}]),
         (None, []),
     ],
 )

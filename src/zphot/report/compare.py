@@ -472,12 +472,15 @@ def loss_history(estimator: object) -> list[dict[str, list[float]]]:
     ``history_`` may be one member's ``{"train": [...], "val": [...]}``, a list of those (an
     ensemble), a mapping from member name to such dicts, or a bare list of losses. Entries that
     are not sequences of numbers (a best epoch, a flag) are skipped, so a network that records
-    extra information still gets its curves drawn.
+    extra information still gets its curves drawn. Timings (keys ending in ``seconds``, such as
+    zphot's ``epoch_seconds``) are skipped too: they are not losses, and drawn on the loss axis
+    they stretch it until the loss curves look flat (the table's ``train s`` reports the time).
 
     Examples
     --------
     >>> class Net:
-    ...     history_ = [{"train": [1.0, 0.5], "val": [1.1, 0.7], "best_epoch": 1}]
+    ...     history_ = [{"train": [1.0, 0.5], "val": [1.1, 0.7], "best_epoch": 1,
+    ...                  "epoch_seconds": [0.8, 0.8]}]
     >>> loss_history(Net())
     [{'train': [1.0, 0.5], 'val': [1.1, 0.7]}]
     """
@@ -500,7 +503,11 @@ def loss_history(estimator: object) -> list[dict[str, list[float]]]:
     for member in members:
         if not isinstance(member, Mapping):
             member = {"loss": member} if _numeric_sequence(member) else {}
-        kept = {str(k): [float(x) for x in v] for k, v in member.items() if _numeric_sequence(v)}
+        kept = {
+            str(k): [float(x) for x in v]
+            for k, v in member.items()
+            if _numeric_sequence(v) and not str(k).endswith("seconds")
+        }
         if kept:
             curves.append(kept)
     if not curves:
