@@ -167,10 +167,11 @@ def main(argv: list[str]) -> None:
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:CORES])
     meta = provenance(argv)
     split_seeds = [int(s) for s in args.split_seeds.split(",")]
+    names = args.models.split(",")
     results = {}
     for seed in split_seeds:
         train, test = sdss_split(args.data, seed)
-        for name in args.models.split(","):
+        for name in names:
             key = name if len(split_seeds) == 1 else f"{name} (split {seed})"
             print(f"{key}: training on {len(train):,} galaxies", file=sys.stderr)
             results[key] = evaluate(name, train, test, args.threads)
@@ -180,9 +181,9 @@ def main(argv: list[str]) -> None:
                 f"{results[key]['train_seconds']:.0f} s",
                 file=sys.stderr,
             )
-    # The best model of the first split (the public one by default), not the luckiest split.
-    first = [k for k in results if len(split_seeds) == 1 or k.endswith(f"(split {split_seeds[0]})")]
-    best = min(first, key=lambda k: results[k]["metrics"]["sigma_nmad"])
+    # The best model of the first split (the public one by default), not the luckiest split:
+    # results holds the first split's models first.
+    best = min(list(results)[: len(names)], key=lambda k: results[k]["metrics"]["sigma_nmad"])
     passes = {k: all(r["metrics"][m] <= t for m, t in TARGET.items()) for k, r in results.items()}
     data = meta | {
         "split": "SDSS galaxies, default_rng(S) permutation, first 70% train",
