@@ -16,6 +16,7 @@ __all__ = [
     "ParameterError",
     "ModelFileError",
     "OverwriteError",
+    "InputTypeError",
 ]
 
 
@@ -82,3 +83,7 @@ class OverwriteError(ZphotError, FileExistsError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(f"{path}: already exists; not overwriting (pass --overwrite)")
+
+
+class InputTypeError(ParameterError, TypeError):
+    """An argument is of a type zphot does not take (the message names the types it takes)."""

@@ -1,7 +1,8 @@
 """From a file to clean galaxies: bands and surveys, catalogs, imputation, cuts, matches, splits."""
 
 from .bands import Band, Survey
-from .catalog import Catalog, read_catalog
+from .catalog import Catalog
+from .coerce import as_catalog, like_input, read_catalog
 from .crossmatch import CrossmatchReport, crossmatch
 from .cuts import drop_incomplete, magnitude_limits, redshift_range, select
 from .impute import AdjacentColourImputer
@@ -15,12 +16,14 @@ __all__ = [
     "Catalog",
     "CrossmatchReport",
     "Survey",
+    "as_catalog",
     "clean_magnitudes",
     "crossmatch",
     "drop_incomplete",
     "flux_err_to_mag_err",
     "flux_to_mag",
     "kfold_indices",
+    "like_input",
     "list_presets",
     "load_survey",
     "mag_to_flux",

@@ -8,20 +8,17 @@ estimators work on arrays.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..exceptions import CatalogError, MissingBandError, MissingColumnError
-from ..io import read_table
+from ..exceptions import CatalogError, InputTypeError, MissingBandError, MissingColumnError
 from .bands import Survey
 from .photometry import clean_magnitudes, flux_err_to_mag_err, flux_to_mag
-from .survey import load_survey
 
-__all__ = ["Catalog", "read_catalog"]
+__all__ = ["Catalog"]
 
 
 class Catalog:
@@ -45,6 +42,11 @@ class Catalog:
     """
 
     def __init__(self, table: pd.DataFrame, survey: Survey, source: str = "<table>") -> None:
+        if not isinstance(table, pd.DataFrame):
+            raise InputTypeError(
+                f"Catalog(table, survey) takes a pandas DataFrame, got {type(table).__name__}; "
+                "zphot.read_catalog(obj, survey) takes astropy Tables, arrays and files"
+            )
         self.table = table.reset_index(drop=True)
         self.survey = survey
         self.source = source
@@ -186,47 +188,3 @@ class Catalog:
         new.mags = np.array(mags, dtype=np.float64)
         return new
 
-
-def read_catalog(
-    path: str | os.PathLike,
-    survey: str | os.PathLike | Survey = "sdss",
-    format: str | None = None,
-    **kwargs: object,
-) -> Catalog:
-    """Read a photometric catalog and map its columns to bands.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        Parquet, FITS, HDF5, CSV or NumPy structured ``.npy`` file.
-    survey : str, PathLike or Survey
-        A preset name (``"sdss"``, ``"lsst"``), a survey TOML file, or a :class:`Survey`.
-    format : str, optional
-        Force a file format instead of identifying it from magic bytes and suffix.
-
-    Raises
-    ------
-    MissingColumnError
-        A mapped column is not in the file (the message lists the columns present).
-    CatalogError
-        The file has no rows, or no band is measured in any row.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "cat.csv")
-    >>> pd.DataFrame({b: [18.0, 99.0] for b in "ugriz"} | {"redshift": [0.1, 0.2]}).to_csv(
-    ...     path, index=False)
-    >>> cat = read_catalog(path, "sdss")
-    >>> len(cat), cat.bands, bool(np.isnan(cat.mags[1]).all())
-    (2, ('u', 'g', 'r', 'i', 'z'), True)
-    """
-    survey = load_survey(survey)
-    table = read_table(path, format=format, **kwargs)
-    cat = Catalog(table, survey, source=str(path))
-    if len(cat) == 0:
-        raise CatalogError(f"{path}: the table has no rows")
-    if np.isnan(cat.mags).all():
-        cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
-        raise CatalogError(f"{path}: no measured magnitude in any row (columns {cols})")
-    return cat

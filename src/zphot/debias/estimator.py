@@ -30,7 +30,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from .._rng import child_generator
 from ..catalog.catalog import Catalog
-from ..estimators.base import Interval, Options, PhotoZEstimator
+from ..estimators.base import Interval, Options, PhotoZEstimator, SurveySpec
 from ..estimators.nn.heads import FactorisedLoss, MagnitudeFactorisedHead
 from ..estimators.nn.network import TorchEstimator, init_parameters
 from ..estimators.nn.train import (
@@ -426,9 +426,9 @@ class DebiasedEstimator(PhotoZEstimator):
     def _last(self) -> int:
         return min(int(self.steps), 3)
 
-    def raw_pdf(self, catalog: Catalog) -> PDFBatch:
+    def raw_pdf(self, catalog: Any, *, survey: SurveySpec = None) -> PDFBatch:
         """The PDF of Steps 1-3 before recalibration (its mode is the individual estimate)."""
-        self._check_fitted()
+        catalog = self._input(catalog, survey)
         self._check_bands(catalog)
         last = self._last()
         return _stage_pdf(self.network_, self.heads_.get(last), self.step_grids_[last], catalog)
@@ -439,20 +439,25 @@ class DebiasedEstimator(PhotoZEstimator):
             pdf = self.recalibration_.apply(pdf)
         return pdf.probs
 
-    def predict_raw(self, catalog: Catalog) -> NDArray[np.float64]:
-        """``point`` (mode) of the Step 1-3 PDF before recalibration: Step 3's estimate."""
+    def predict_raw(self, catalog: Any, *, survey: SurveySpec = None) -> NDArray[np.float64]:
+        """``point`` (mode) of the Step 1-3 PDF before recalibration: Step 3's estimate.
+
+        Inputs here and in :meth:`predict`, :meth:`predict_bulk` and :meth:`raw_pdf` are those
+        of :meth:`~zphot.estimators.base.PhotoZEstimator.predict_pdf`."""
+        catalog = self._input(catalog, survey)
         if len(catalog) == 0:
             return np.empty(0)
         return self.raw_pdf(catalog).point(self.point)
 
-    def predict(self, catalog: Catalog) -> NDArray[np.float64]:
+    def predict(self, catalog: Any, *, survey: SurveySpec = None) -> NDArray[np.float64]:
         """The individual estimate: Step 3's (:meth:`predict_raw`), and in a Step 4 model
         shifted by the z_spec calibration (``individual_smoothing``) where one was fitted."""
-        return self._individual(self.predict_raw(catalog))
+        return self._individual(self.predict_raw(catalog, survey=survey))
 
-    def predict_bulk(self, catalog: Catalog) -> NDArray[np.float64]:
+    def predict_bulk(self, catalog: Any, *, survey: SurveySpec = None) -> NDArray[np.float64]:
         """The bulk estimate (Step 4): Step 3's minus its (magnitude, z_photo) cell's mean
         residual."""
+        catalog = self._input(catalog, survey)
         return self._bulk(self.predict_raw(catalog), catalog)
 
     def _individual(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -464,11 +469,11 @@ class DebiasedEstimator(PhotoZEstimator):
             raise ParameterError("the bulk estimate needs a Step 4 model (steps=4)")
         return self.calibration_.apply(raw, self.network_.magnitude_cell(catalog))
 
-    def predict_table(self, catalog: Catalog, pdf: PDFBatch | None = None) -> pd.DataFrame:
+    def _prediction_frame(self, catalog: Catalog, pdf: PDFBatch | None) -> pd.DataFrame:
         """As for every estimator, with ``z_phot`` the individual estimate and, at Step 4,
         ``z_phot_bulk``; intervals come from the (recalibrated) PDF. Step 3's estimate is
         computed once and serves both views."""
-        table = super().predict_table(catalog, pdf)
+        table = super()._prediction_frame(catalog, pdf)
         if len(catalog):
             raw = self.predict_raw(catalog)
             table["z_phot"] = self._individual(raw)

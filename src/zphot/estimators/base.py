@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 
 from ..catalog.bands import Survey
 from ..catalog.catalog import Catalog
+from ..catalog.coerce import as_catalog, like_input
 from ..catalog.survey import survey_from_dict
 from ..exceptions import CatalogError, MissingBandError, NotFittedError, ParameterError
 from ..features.coverage import CoverageModel
@@ -30,6 +31,9 @@ __all__ = ["PhotoZEstimator", "Interval", "Options", "INTERVAL_68", "training_fi
 
 #: Quantile levels of the central 68% interval, as :meth:`PDFBatch.interval` computes them.
 INTERVAL_68 = ((1 - 0.68) / 2, (1 + 0.68) / 2)
+
+#: A survey as the entry points take it: a Survey, a preset name or a TOML path (None: default).
+SurveySpec = Survey | str | os.PathLike | None
 
 
 def training_fingerprint(catalog: Catalog) -> str:
@@ -140,6 +144,12 @@ class PhotoZEstimator(BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(catalog) first"
             )
 
+    def _input(self, catalog: Any, survey: SurveySpec) -> Catalog:
+        """Check the model is fitted, then read ``catalog`` (any input type) with ``survey``,
+        by default the training survey, whose id/ra/dec columns may then be absent."""
+        self._check_fitted()
+        return as_catalog(catalog, survey, default=self.survey_)
+
     def _check_bands(self, cat: Catalog) -> None:
         for band in self.bands_:
             if band not in cat.bands:
@@ -147,9 +157,20 @@ class PhotoZEstimator(BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------
 
-    def fit(self, catalog: Catalog, *, validation: Catalog | None = None) -> PhotoZEstimator:
-        """Fit on a catalog with redshifts; ``validation`` (optional) drives early stopping."""
+    def fit(
+        self, catalog: Any, *, validation: Any = None, survey: SurveySpec = None
+    ) -> PhotoZEstimator:
+        """Fit on a catalog with redshifts; ``validation`` (optional) drives early stopping.
+
+        ``catalog`` and ``validation`` may be any input :func:`~zphot.catalog.as_catalog`
+        takes (Catalog, DataFrame, astropy Table, structured array, path, ``builtin:NAME``),
+        their columns mapped by ``survey`` (a Survey, preset name or TOML file; by default a
+        built-in catalog's preset or the preset whose columns the table has).
+        """
         self._validate_params()
+        catalog = as_catalog(catalog, survey)
+        if validation is not None:
+            validation = as_catalog(validation, survey, default=catalog.survey, what="validation")
         if len(catalog) < 2:
             raise CatalogError(f"{catalog.source}: need at least 2 rows to fit, got {len(catalog)}")
         z = catalog.require_z()
@@ -184,9 +205,13 @@ class PhotoZEstimator(BaseEstimator):
 
     # --- prediction ----------------------------------------------------------------------
 
-    def predict_pdf(self, catalog: Catalog) -> PDFBatch:
-        """Per-galaxy PDFs on ``grid_`` (rows sum to 1; flat where no band is measured)."""
-        self._check_fitted()
+    def predict_pdf(self, catalog: Any, *, survey: SurveySpec = None) -> PDFBatch:
+        """Per-galaxy PDFs on ``grid_`` (rows sum to 1; flat where no band is measured).
+
+        ``catalog``: any input :func:`~zphot.catalog.as_catalog` takes; its columns are mapped
+        by ``survey`` if given, else by the survey the model was trained with.
+        """
+        catalog = self._input(catalog, survey)
         self._check_bands(catalog)
         if len(catalog) == 0:
             return PDFBatch(np.empty((0, self.grid_.n_bins)), self.grid_)
@@ -195,23 +220,35 @@ class PhotoZEstimator(BaseEstimator):
         probs[~valid] = 1.0
         return PDFBatch.normalised(probs, self.grid_)
 
-    def predict(self, catalog: Catalog) -> NDArray[np.float64]:
-        """Point estimates, as chosen by the ``point`` parameter."""
+    def predict(self, catalog: Any, *, survey: SurveySpec = None) -> NDArray[np.float64]:
+        """Point estimates, as chosen by the ``point`` parameter (inputs as for
+        :meth:`predict_pdf`)."""
+        catalog = self._input(catalog, survey)
         z, _ = self._summary(catalog, self.get_params().get("point", "mode"))
         return z
 
-    def out_of_coverage(self, catalog: Catalog) -> NDArray[np.bool_]:
+    def out_of_coverage(self, catalog: Any, *, survey: SurveySpec = None) -> NDArray[np.bool_]:
         """True where a galaxy lies outside the training colour-magnitude coverage."""
-        self._check_fitted()
+        catalog = self._input(catalog, survey)
         self._check_bands(catalog)
         return self.coverage_.flag(self._coverage_x(catalog))
 
-    def predict_table(self, catalog: Catalog, pdf: PDFBatch | None = None) -> pd.DataFrame:
+    def predict_table(
+        self, catalog: Any, pdf: PDFBatch | None = None, *, survey: SurveySpec = None
+    ) -> Any:
         """id (if any), z_phot, z_err (half the 68% interval), z_lo, z_hi, out_of_coverage.
 
+        ``catalog``: any input :func:`~zphot.catalog.as_catalog` takes (see
+        :meth:`predict_pdf`); the result has its type: an astropy Table (with units and
+        descriptions) for a Table, a structured array for one, else a DataFrame.
         ``pdf``: the catalog's PDFs when the caller has them already; without it the summaries
         come from :meth:`_summary` (equal to those of ``predict_pdf`` up to float64 rounding).
         """
+        cat = self._input(catalog, survey)
+        return like_input(self._prediction_frame(cat, pdf), catalog, cat.survey.id)
+
+    def _prediction_frame(self, catalog: Catalog, pdf: PDFBatch | None) -> pd.DataFrame:
+        """The rows of :meth:`predict_table` as a DataFrame (subclasses add columns here)."""
         kind = self.get_params().get("point", "mode")
         if pdf is None:
             z, q = self._summary(catalog, kind, INTERVAL_68)
