@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,9 +15,10 @@ from .grid import RedshiftGrid
 __all__ = ["PDFBatch", "POINT_KINDS"]
 
 POINT_KINDS = ("mode", "mean", "median")
+_REPR_MODES = 3  # modes shown by repr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PDFBatch:
     """Probabilities per redshift bin for n objects (rows are finite, >= 0 and sum to 1).
 
@@ -104,3 +107,87 @@ class PDFBatch:
 
     def take(self, rows: NDArray) -> PDFBatch:
         return PDFBatch(self.probs[rows], self.grid)
+
+    def __repr__(self) -> str:
+        g = self.grid
+        modes = ", ".join(f"{z:.3f}" for z in self.take(slice(0, _REPR_MODES)).point("mode"))
+        more = ", ..." if len(self) > _REPR_MODES else ""
+        shown = f"; modes [{modes}{more}]" if len(self) else ""
+        return (
+            f"<PDFBatch: {len(self)} object{'' if len(self) == 1 else 's'}, z in [{g.z_min:g}, {g.z_max:g}] "
+            f"in {g.n_bins} bins of {g.width:.4g}{shown}>"
+        )
+
+    # --- qp and plots (optional libraries, imported when used) ---------------------------
+
+    def to_qp(self, kind: str = "hist", ancil: Mapping[str, NDArray] | None = None) -> Any:
+        """These PDFs as a qp Ensemble (``hist``: exact; ``interp``: densities at the bin
+        centres), with optional per-object ``ancil`` columns; see :func:`zphot.pdf.qp.to_qp`.
+
+        Needs the ``qp-prob`` package (``pip install 'zphot[qp]'``).
+        """
+        from .qp import to_qp
+
+        return to_qp(self, kind, ancil)
+
+    @classmethod
+    def from_qp(cls, ensemble: Any, grid: RedshiftGrid | None = None) -> PDFBatch:
+        """The PDFs of a qp Ensemble on a zphot grid (``grid`` needed unless the ensemble is an
+        equal-width ``hist``); see :func:`zphot.pdf.qp.from_qp`."""
+        from .qp import from_qp
+
+        return from_qp(ensemble, grid)
+
+    def plot(
+        self,
+        indices: Sequence[int] | NDArray | None = None,
+        truth: NDArray | Sequence[float] | None = None,
+        ax: Any = None,
+    ) -> Any:
+        """Draw a few PDFs (density per unit z), each with its true redshift as a dashed line.
+
+        Parameters
+        ----------
+        indices : sequence of int, optional
+            Which objects; the first five by default.
+        truth : array of float, optional
+            True redshift of every object of the batch (length n); those at ``indices`` are
+            drawn in the colour of their PDF.
+        ax : matplotlib Axes, optional
+            Where to draw; a new Figure (not registered with pyplot) otherwise.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure holding ``ax``: one line per PDF, then one per truth marker.
+        """
+        rows = np.arange(min(len(self), 5)) if indices is None else np.asarray(indices, int)
+        if rows.size and (rows.min() < -len(self) or rows.max() >= len(self)):
+            raise ParameterError(f"indices must be in [0, {len(self)}), got {rows.tolist()}")
+        if truth is not None and len(truth) != len(self):
+            raise ParameterError(
+                f"truth must hold one redshift per object ({len(self)}), got {len(truth)}"
+            )
+        if ax is None:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(6.0, 3.5), layout="constrained")
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+        density = self.density
+        colours = []
+        for i in rows:
+            (line,) = ax.plot(
+                self.grid.centres, density[i], drawstyle="steps-mid", label=f"object {i}"
+            )
+            colours.append(line.get_color())
+        if truth is not None:
+            for i, colour in zip(rows, colours, strict=True):
+                ax.axvline(float(truth[i]), color=colour, linestyle="--", label="_truth")
+        ax.set_xlabel("redshift")
+        ax.set_ylabel("probability density")
+        ax.set_xlim(self.grid.z_min, self.grid.z_max)
+        if len(rows):
+            ax.legend(fontsize="small", title="dashed: truth" if truth is not None else None)
+        return ax.figure
