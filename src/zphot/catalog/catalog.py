@@ -187,4 +187,3 @@ class Catalog:
         new = self.take(np.arange(len(self)))
         new.mags = np.array(mags, dtype=np.float64)
         return new
-

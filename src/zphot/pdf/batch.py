@@ -113,8 +113,9 @@ class PDFBatch:
         modes = ", ".join(f"{z:.3f}" for z in self.take(slice(0, _REPR_MODES)).point("mode"))
         more = ", ..." if len(self) > _REPR_MODES else ""
         shown = f"; modes [{modes}{more}]" if len(self) else ""
+        objects = f"{len(self)} object{'' if len(self) == 1 else 's'}"
         return (
-            f"<PDFBatch: {len(self)} object{'' if len(self) == 1 else 's'}, z in [{g.z_min:g}, {g.z_max:g}] "
+            f"<PDFBatch: {objects}, z in [{g.z_min:g}, {g.z_max:g}] "
             f"in {g.n_bins} bins of {g.width:.4g}{shown}>"
         )
 
