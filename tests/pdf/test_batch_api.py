@@ -59,6 +59,18 @@ def test_plot_draws_one_line_per_pdf_and_a_dashed_truth_each():
     assert np.allclose(pdfs[1].get_ydata(), PROBS[2] / 0.25)
     assert [m.get_xdata()[0] for m in marks] == [0.3, 0.9, 0.6]
     assert [m.get_color() for m in marks] == [p.get_color() for p in pdfs]
+    # The view spans the drawn PDFs' mass (all four bins here) and truths, padded by one bin.
+    assert ax.get_xlim() == (0.0, 1.0)
+
+
+def test_plot_zooms_on_narrow_pdfs():
+    grid = RedshiftGrid(0.0, 2.0, 200)  # bins of 0.01
+    probs = np.zeros((1, 200))
+    probs[0, 50] = 1.0  # all mass in [0.50, 0.51]
+    fig = PDFBatch(probs, grid).plot(truth=[0.6])
+    # 0.1% and 99.9% quantiles 0.50001 and 0.50999; with the truth, [0.50001, 0.6]; the pad
+    # is one bin (0.01 > 5% of the span).
+    np.testing.assert_allclose(fig.axes[0].get_xlim(), (0.49001, 0.61))
 
 
 def test_plot_defaults_and_given_axes():

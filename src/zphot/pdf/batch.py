@@ -139,6 +139,17 @@ class PDFBatch:
 
         return from_qp(ensemble, grid)
 
+    def _plot_range(self, rows: NDArray, truth: NDArray | Sequence[float] | None) -> list[float]:
+        """Where the drawn PDFs hold 99.8% of their probability, with their truths, padded:
+        the whole grid would squeeze narrow PDFs into a few pixels."""
+        ends = self.take(rows).quantiles([0.001, 0.999])
+        lo, hi = float(ends[:, 0].min()), float(ends[:, 1].max())
+        if truth is not None:
+            z = np.asarray(truth, dtype=np.float64)[rows]
+            lo, hi = min(lo, float(np.nanmin(z))), max(hi, float(np.nanmax(z)))
+        pad = max(0.05 * (hi - lo), self.grid.width)
+        return [max(lo - pad, self.grid.z_min), min(hi + pad, self.grid.z_max)]
+
     def plot(
         self,
         indices: Sequence[int] | NDArray | None = None,
@@ -188,7 +199,8 @@ class PDFBatch:
                 ax.axvline(float(truth[i]), color=colour, linestyle="--", label="_truth")
         ax.set_xlabel("redshift")
         ax.set_ylabel("probability density")
-        ax.set_xlim(self.grid.z_min, self.grid.z_max)
+        if len(rows):
+            ax.set_xlim(*self._plot_range(rows, truth))
         if len(rows):
             ax.legend(fontsize="small", title="dashed: truth" if truth is not None else None)
         return ax.figure
