@@ -28,7 +28,14 @@ from .bands import Survey
 from .catalog import Catalog
 from .survey import list_presets, load_survey
 
-__all__ = ["ACCEPTED", "PREDICTION_COLUMNS", "as_catalog", "like_input", "read_catalog"]
+__all__ = [
+    "ACCEPTED",
+    "PREDICTION_COLUMNS",
+    "as_catalog",
+    "guess_preset",
+    "like_input",
+    "read_catalog",
+]
 
 #: What every entry point takes, as its errors word it.
 ACCEPTED = (
@@ -261,15 +268,22 @@ def _apply_units(
     return frame
 
 
-def _preset_for(columns: set[str], preset: str | None, source: str) -> Survey:
-    """A built-in catalog's preset, else the first preset whose band columns are all present."""
-    if preset is not None:
-        return load_survey(preset)
+def guess_preset(columns: Iterable[str]) -> Survey | None:
+    """The first preset (by name) whose band columns are all among ``columns``, else None."""
+    have = set(map(str, columns))
     for name in list_presets():
         survey = load_survey(name)
-        if all(set(b.columns) <= columns for b in survey.bands):
+        if all(set(b.columns) <= have for b in survey.bands):
             return survey
-    raise ParameterError(
-        f"{source}: columns match no survey preset ({', '.join(list_presets())}); "
-        "pass survey= a Survey, a preset name or a survey TOML file"
-    )
+    return None
+
+
+def _preset_for(columns: set[str], preset: str | None, source: str) -> Survey:
+    """A built-in catalog's preset, else the preset whose band columns are all present."""
+    survey = load_survey(preset) if preset is not None else guess_preset(columns)
+    if survey is None:
+        raise ParameterError(
+            f"{source}: columns match no survey preset ({', '.join(list_presets())}); "
+            "pass survey= a Survey, a preset name or a survey TOML file"
+        )
+    return survey

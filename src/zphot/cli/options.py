@@ -11,6 +11,7 @@ import typer
 
 from ..catalog import Catalog, read_catalog, redshift_range, select
 from ..catalog.bands import Survey
+from ..catalog.coerce import guess_preset
 from ..catalog.survey import list_presets, load_survey
 from ..datasets import resolve_catalog
 from ..exceptions import ParameterError
@@ -33,11 +34,9 @@ ZMax = Annotated[
 
 def guess_survey(path: Path) -> Survey:
     """The first preset whose band columns are all in the file, else a clear error."""
-    columns = set(map(str, read_table(path).columns))
-    for name in list_presets():
-        survey = load_survey(name)
-        if all(set(b.columns) <= columns for b in survey.bands):
-            return survey
+    survey = guess_preset(read_table(path).columns)
+    if survey is not None:
+        return survey
     raise ParameterError(
         f"{path}: columns match no preset ({', '.join(list_presets())}); "
         "describe them with --survey FILE.toml"
