@@ -92,6 +92,15 @@ def as_catalog(
         ``obj`` is of a type not in :data:`ACCEPTED`.
     ParameterError
         ``survey`` given with a Catalog mapped by another survey, or no preset fits the columns.
+
+    Examples
+    --------
+    >>> from astropy.table import MaskedColumn, Table
+    >>> t = Table({b: [18.0, 19.0] for b in "ugriz"})
+    >>> t["g"] = MaskedColumn([18.0, 19.0], mask=[False, True])
+    >>> cat = as_catalog(t)  # no survey: the preset whose columns the table has
+    >>> cat.survey.name, cat.mags[1].tolist()
+    ('sdss', [19.0, nan, 19.0, 19.0, 19.0])
     """
     if isinstance(obj, Catalog):
         if survey is not None and load_survey(survey) != obj.survey:

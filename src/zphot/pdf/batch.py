@@ -28,6 +28,8 @@ class PDFBatch:
     >>> b = PDFBatch(np.array([[0.1, 0.6, 0.2, 0.1]]), g)
     >>> b.point("mode").tolist(), b.point("mean").round(3).tolist()
     ([0.375], [0.45])
+    >>> b
+    <PDFBatch: 1 object, z in [0, 1] in 4 bins of 0.25; modes [0.375]>
     """
 
     probs: NDArray[np.float64]
