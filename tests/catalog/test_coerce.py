@@ -105,7 +105,11 @@ def test_flux_quantities_are_converted_to_the_band_unit():
 def test_predict_table_returns_the_type_given(fitted):
     est, test = fitted
     assert isinstance(est.predict_table(test), pd.DataFrame)
-    assert isinstance(est.predict_table(test.table), pd.DataFrame)
+    shuffled = test.table.iloc[::-1]  # index 59..0: the output keeps it, so joins line up
+    out = est.predict_table(shuffled)
+    assert isinstance(out, pd.DataFrame) and out.index.equals(shuffled.index)
+    joined = test.table.join(out)
+    assert np.array_equal(joined["z_phot"].to_numpy(), est.predict(test))
     records = est.predict_table(test.table.to_records(index=False))
     assert type(records) is np.ndarray
     assert records.dtype.names == ("z_phot", "z_err", "z_lo", "z_hi", "out_of_coverage")

@@ -172,7 +172,8 @@ def read_catalog(
 
 def like_input(frame: pd.DataFrame, original: Any, id_column: str | None = None) -> Any:
     """``frame`` as the type of ``original``: an astropy Table (units and descriptions from
-    :data:`PREDICTION_COLUMNS`), a structured array, or the DataFrame itself otherwise."""
+    :data:`PREDICTION_COLUMNS`), a structured array, or the DataFrame itself otherwise (with the
+    index of a DataFrame given)."""
     if _is_table(original):
         table = type(original).from_pandas(frame)
         for name in table.colnames:
@@ -187,6 +188,8 @@ def like_input(frame: pd.DataFrame, original: Any, id_column: str | None = None)
         cols = [frame[c].to_numpy() for c in frame.columns]
         cols = [v.astype(str) if v.dtype == object else v for v in cols]
         return np.rec.fromarrays(cols, names=list(map(str, frame.columns))).view(np.ndarray)
+    if isinstance(original, pd.DataFrame):
+        frame.index = original.index  # rows line up with the caller's (df.join(out) works)
     return frame
 
 
