@@ -133,7 +133,8 @@ def _run(mutant: Mutant, tests: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=Path, default=ROOT / "tests", help="tests folder to run")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mutants.json")
+    default_out = ROOT / "benchmarks" / "results" / "mutants.json"
+    parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args()
     rows = []
     for mutant in MUTANTS:
