@@ -34,9 +34,11 @@ from ..estimators.base import PhotoZEstimator, training_fingerprint
 from ..exceptions import CatalogError, OverwriteError, ParameterError
 from ..io import atomic_path, write_table
 from ..metrics import (
+    FULL_RANGE_BINS,
     binned_residuals,
     crps,
     dz,
+    full_range_residuals,
     max_abs_binned_mean,
     nz_fidelity,
     pit,
@@ -124,16 +126,41 @@ _COLUMN_TEMPLATES: tuple[Column, ...] = (
         "max|⟨dz⟩| z_spec",
         ".4f",
         "low",
-        "largest |mean dz| over bins of z_spec (width {width}) holding at least {count} test "
-        "galaxies: the conditional bias an individual estimate shows (- if no bin is that full)",
+        f"largest |mean dz| over {FULL_RANGE_BINS} equal-count bins of z_spec covering every test "
+        "galaxy, the ends of the range included: the conditional bias an individual estimate "
+        "shows",
     ),
     Column(
         "max_dz_zphot",
         "max|⟨dz⟩| z_phot",
         ".4f",
         "low",
+        f"largest |mean dz| over {FULL_RANGE_BINS} equal-count bins of z_phot covering every test "
+        "galaxy: the bias of a sample selected on its estimate (the bulk view)",
+    ),
+    Column(
+        "slope_zspec",
+        "dz slope",
+        "+.4f",
+        "zero",
+        "slope of the least-squares line of dz against z_spec: negative when estimates are "
+        "pulled toward the middle of the range",
+    ),
+    Column(
+        "max_dz_zspec_fixed",
+        "max|⟨dz⟩| z_spec (fixed)",
+        ".4f",
+        "low",
+        "largest |mean dz| over bins of z_spec (width {width}) holding at least {count} test "
+        "galaxies; sparse ends left out (- if no bin is that full)",
+    ),
+    Column(
+        "max_dz_zphot_fixed",
+        "max|⟨dz⟩| z_phot (fixed)",
+        ".4f",
+        "low",
         "largest |mean dz| over bins of z_phot (width {width}) holding at least {count} test "
-        "galaxies: the bias of a sample selected on its estimate (- if no bin is that full)",
+        "galaxies; sparse ends left out (- if no bin is that full)",
     ),
     Column(
         "out_of_coverage", "off-cover", ".2%", "", "test galaxies outside the training coverage"
@@ -145,7 +172,7 @@ _COLUMN_TEMPLATES: tuple[Column, ...] = (
         "predict_rate", "gal/s", ",.0f", "high", "galaxies per second: PDFs, points and coverage"
     ),
 )
-_BINNED_KEYS = {"max_dz_zspec": "z_spec", "max_dz_zphot": "z_phot"}
+_BINNED_KEYS = {"max_dz_zspec_fixed": "z_spec", "max_dz_zphot_fixed": "z_phot"}
 
 
 def _columns(width: float, count: int) -> tuple[Column, ...]:
@@ -739,4 +766,5 @@ def compare(
         binned = comparison.binned(r)
         for key, by in _BINNED_KEYS.items():
             r.metrics[key] = max_abs_binned_mean(binned[binned["by"] == by], min_bin_count)
+        r.metrics.update(full_range_residuals(r.z_phot, r.z_spec))
     return comparison
