@@ -14,7 +14,7 @@ from zphot.estimators.knn import KNNEstimator
 from zphot.exceptions import ParameterError
 from zphot.io import read_table
 from zphot.metrics import full_range_residuals, point_metrics
-from zphot.report import Trained, compare
+from zphot.report import Trained, compare, write_report
 from zphot.report.plots import all_figures, pit_plot
 from zphot.testing import synthetic_catalog
 
@@ -60,7 +60,7 @@ def hand(train, tmp_path_factory):
         {"fixed": Fixed(bulk=True)}, train, five_galaxies(), bin_width=0.1, min_bin_count=3
     )
     out = tmp_path_factory.mktemp("hand")
-    result.write(out)
+    write_report(result, out)
     return result, out
 
 
@@ -190,7 +190,7 @@ def test_only_trained_models_need_no_training_set(train, tmp_path):
     assert result.n_train == 0 and result.train_source == ""
     assert result.caption().startswith("Every model was trained beforehand")
     assert result.results[0].settings_text() == "trained beforehand: k=7"
-    html = result.write(tmp_path / "r").read_text()
+    html = write_report(result, tmp_path / "r").read_text()
     assert "none: every model was trained beforehand" in html
     with pytest.raises(ParameterError, match="no training catalog to fit k"):
         compare({"k": KNNEstimator()}, None, test)
