@@ -61,6 +61,18 @@ def test_larger_radius_takes_the_far_pair(phot, spec):
     assert report.n_duplicates_dropped == 1
 
 
+def test_radius_is_inclusive_and_exact():
+    # Pairs 0.99" and 1.01" apart in dec on the equator (true angular separations): with a 1"
+    # radius only the first matches, whatever factor a bug might put on the radius.
+    phot = pd.DataFrame({"ra": [10.0, 20.0], "dec": [0.0, 0.0]})
+    dec = [0.99 * ARCSEC, 1.01 * ARCSEC]
+    spec = pd.DataFrame({"ra": [10.0, 20.0], "dec": dec, "z": [0.1, 0.2]})
+    matched, report = crossmatch(phot, spec, radius_arcsec=1.0)
+    assert matched["z"].tolist() == [0.1]
+    np.testing.assert_allclose(matched["sep_arcsec"], [0.99], atol=1e-6)
+    assert report.n_matched == 1 and report.n_unmatched_spec == 1
+
+
 def test_tiny_radius_matches_nothing(phot, spec):
     matched, report = crossmatch(phot, spec, radius_arcsec=0.05)
     assert len(matched) == 0

@@ -51,6 +51,17 @@ def test_learns_mean_adjacent_colours_from_complete_rows_only(imputer):
     assert imputer.n_complete_ == 2
 
 
+def test_incomplete_rows_off_the_mean_colours_do_not_move_them():
+    # This incomplete row's measured colours (g-r = -2.0, r-i = +1.0, i-z = -3.0) are far from
+    # the complete rows' means; learning from it would shift every mean colour it touches.
+    odd = np.array([[NAN, 19.0, 17.0, 18.0, 15.0]])
+    fitted = AdjacentColourImputer().fit(np.vstack([COMPLETE, odd]))
+    np.testing.assert_allclose(fitted.mean_colours_, [-1.0, -0.5, -0.2, -0.1], atol=1e-12)
+    # Its missing u is then g - (mean u->g colour) = 19.0 + 1.0.
+    filled, _ = fitted.transform(odd)
+    assert filled[0, 0] == pytest.approx(20.0)
+
+
 def test_fills_the_hand_worked_case(imputer):
     filled, counts = imputer.transform(INCOMPLETE)
     np.testing.assert_allclose(filled, EXPECTED, atol=1e-12)

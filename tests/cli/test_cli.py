@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from cli_helpers import one_error_line, zphot
+from scipy.stats import norm
 
 from zphot.io import read_table
 from zphot.testing import synthetic_catalog
@@ -59,6 +62,36 @@ def test_evaluate_a_predictions_file(tmp_path):
     result = zphot("evaluate", path)
     assert result.exit_code == 0, result.output
     assert "sigma_nmad" in result.stdout and "outlier_015" in result.stdout
+
+
+def _printed_metrics(stdout: str) -> dict[str, float]:
+    """The 'metric | value' rows of evaluate's table, as numbers."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in re.split(r"[│|]", line) if c.strip()]
+        if len(cells) == 2 and re.fullmatch(r"[-+0-9.,e]+", cells[1]):
+            rows[cells[0]] = float(cells[1].replace(",", ""))
+    return rows
+
+
+def test_evaluate_prints_the_right_numbers(tmp_path):
+    # dz alternates 0.01 and 0.03 along z: median 0.02, every |dz - median| = 0.01, so
+    # sigma_NMAD = 0.01 / Phi^-1(0.75); no |dz| beyond 0.05. Each of the 20 equal-count bins
+    # holds 20 consecutive rows, 10 of each value, so every bin's mean dz is 0.02 and the
+    # trend of dz against z is flat.
+    path = tmp_path / "pred.parquet"
+    z = np.linspace(0.1, 1.0, 400)
+    d = np.where(np.arange(400) % 2 == 0, 0.01, 0.03)
+    z_phot = z + d * (1 + z)
+    pd.DataFrame({"z_spec": z, "z_phot": z_phot}).to_parquet(path)
+    got = _printed_metrics(zphot("evaluate", path).stdout)
+    assert got["n"] == 400
+    assert got["bias"] == pytest.approx(0.02, abs=1e-5)
+    assert got["sigma_nmad"] == pytest.approx(0.01 / norm.ppf(0.75), abs=1e-5)
+    assert got["mse"] == pytest.approx(np.mean((z_phot - z) ** 2), abs=1e-5)
+    assert got["outlier_015"] == 0.0 and got["outlier_005"] == 0.0
+    assert got["max_dz_zspec"] == pytest.approx(0.02, abs=1e-5)
+    assert got["slope_zspec"] == pytest.approx(0.0, abs=1e-3)
 
 
 def test_train_then_predict_round_trip(csvs, tmp_path):

@@ -64,7 +64,7 @@ def test_a_debias_folder_expands_into_its_steps(models, tmp_path):
     inside = (bulk >= by_phot["lo"].min()) & (bulk <= by_phot["hi"].max())
     assert by_phot["count"].sum() == inside.sum()
     full = by_phot[by_phot["count"] >= 30]
-    assert table.loc[4, "max_dz_zphot"] == pytest.approx(full["mean"].abs().max())
+    assert table.loc[4, "max_dz_zphot_fixed"] == pytest.approx(full["mean"].abs().max())
     assert {f"binned_step{k}.csv" for k in (1, 2, 3, 4)} <= {p.name for p in out.iterdir()}
     html = (out / "report.html").read_text()
     assert "all of --catalog is the test set" in html

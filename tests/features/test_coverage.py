@@ -1,6 +1,7 @@
 """Out-of-coverage flags: the bounded cKDTree search gives the exact k-th-distance rule."""
 
 import numpy as np
+import pytest
 
 from zphot.features.coverage import CoverageModel
 
@@ -62,3 +63,23 @@ def test_state_round_trip_keeps_flags():
     np.testing.assert_array_equal(back.distance(x), cov.distance(x))
     assert cov.flag(np.empty((0, 6))).shape == (0,)
     assert cov.flag(np.full((3, 6), np.nan)).all()
+
+
+def test_threshold_and_flags_on_a_line_with_known_neighbour_distances():
+    """Training galaxies at 0, 1, ..., 999 on one axis, the default k = 10 and quantile 0.99.
+
+    A training galaxy's 10th nearest *other* galaxy is 5 away in the interior (two at each
+    distance 1..5) and 10 - j away for the j-th galaxy from either end (j < 5). So the 1000
+    distances are 990 fives and two each of 6, 7, 8, 9, 10; numpy's linear quantile at 0.99
+    sits at position 0.99 * 999 = 989.01, between the last 5 and the first 6: 5.01. Features
+    are standardised by the training std, so every distance is divided by it.
+    """
+    x = np.arange(1000.0)[:, None]
+    cov = CoverageModel().fit(x)
+    std = x.std()
+    assert cov.threshold_ == pytest.approx(5.01 / std, rel=1e-9)
+    # Query distances to the 10th training neighbour: at 500.5 four pairs at 0.5..3.5, then
+    # 4.5 twice -> 4.5; at -1 the galaxies 0..9 -> 10; at 2.5 the 10th is 6.5 (0..9 and 10).
+    queries = np.array([[500.5], [-1.0], [2.5]])
+    np.testing.assert_allclose(cov.distance(queries), np.array([4.5, 10.0, 6.5]) / std)
+    assert cov.flag(queries).tolist() == [False, True, True]

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zphot.metrics import binned_residuals, max_abs_binned_mean, residual_curves
+from zphot.metrics import (
+    binned_residuals,
+    equal_count_edges,
+    full_range_residuals,
+    max_abs_binned_mean,
+    residual_curves,
+    residual_trend,
+)
 
 # Bin [0, 0.5): dz = 1, 2, 3 -> mean 2, std(ddof=1) 1, sem 1/sqrt(3), median 2.
 # Bin [0.5, 1.0]: dz = 10, 20 -> mean 15, std(ddof=1) sqrt(50), sem sqrt(50)/sqrt(2) = 5.
@@ -77,3 +84,39 @@ def test_errors():
         binned_residuals(X, DZ, [0.0, 1.0, 0.5])
     with pytest.raises(ValueError, match="length mismatch"):
         residual_curves([0.1, 0.2], [0.1], EDGES)
+
+
+def test_equal_count_edges_cover_everything_in_equal_shares():
+    x = np.arange(100.0)
+    edges = equal_count_edges(x, 4)
+    # Quantiles 0, .25, .5, .75, 1 of 0..99 (linear): 0, 24.75, 49.5, 74.25, 99.
+    np.testing.assert_allclose(edges, [0.0, 24.75, 49.5, 74.25, 99.0])
+    counts = binned_residuals(x, np.zeros(100), edges)["count"].tolist()
+    assert counts == [25, 25, 25, 25]  # every value lands in a bin, the maximum included
+    # Ties collapse repeated quantiles into fewer bins rather than empty ones.
+    assert equal_count_edges([1.0] * 10 + [2.0] * 10, 4).tolist() == [1.0, 1.5, 2.0]
+    with pytest.raises(ValueError, match="same"):
+        equal_count_edges([3.0, 3.0, 3.0])
+
+
+def test_residual_trend_recovers_a_known_line():
+    x = np.linspace(0.0, 1.0, 11)
+    slope, intercept = residual_trend(x, 0.01 - 0.03 * x)
+    assert slope == pytest.approx(-0.03) and intercept == pytest.approx(0.01)
+
+
+def test_full_range_residuals_find_the_edge_bin_a_window_would_hide():
+    """An estimator exact everywhere except the lowest 5% of z_spec, where it reads 0.02(1+z)
+    high: 20 equal-count bins isolate those galaxies in the first bin."""
+    z_spec = np.linspace(0.0, 0.4, 2000)
+    z_phot = z_spec.copy()
+    low = np.arange(2000) < 100  # the first equal-count bin of z_spec exactly
+    z_phot[low] += 0.02 * (1 + z_spec[low])
+    got = full_range_residuals(z_phot, z_spec, n_bins=20)
+    assert got["max_dz_zspec"] == pytest.approx(0.02)
+    assert got["max_dz_zspec_lo"] == 0.0
+    assert got["max_dz_zspec_hi"] == pytest.approx(z_spec[100], abs=1e-3)
+    assert got["max_dz_zspec_sem"] == pytest.approx(0.0, abs=1e-12)  # every dz in it is 0.02
+    assert got["slope_zspec"] < 0  # high at the low end: a falling residual curve
+    perfect = full_range_residuals(z_spec, z_spec)
+    assert perfect["max_dz_zspec"] == 0.0 and perfect["max_dz_zphot"] == 0.0

@@ -58,6 +58,16 @@ def test_sigma_nmad_known_array():
     assert sigma_nmad([1.0, 2.0, 3.0, 4.0, 100.0], np.zeros(5)) == pytest.approx(NMAD_SCALE)
 
 
+def test_nmad_scale_is_the_gaussian_constant():
+    # For a Gaussian, MAD = sigma * Phi^-1(0.75), so the scale is 1 / Phi^-1(0.75) = 1.482602...
+    # (derived here from scipy, not read from the module under test).
+    from scipy.stats import norm
+
+    expected = 1.0 / norm.ppf(0.75)
+    assert sigma_nmad([1.0, 2.0, 3.0, 4.0, 100.0], np.zeros(5)) == pytest.approx(expected, rel=1e-4)
+    assert expected == pytest.approx(1.4826, abs=1e-4)
+
+
 def test_sigma_nmad_matches_gaussian_std():
     rng = np.random.default_rng(0)
     z_spec = rng.uniform(0.1, 2.0, 20_000)

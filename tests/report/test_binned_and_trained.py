@@ -13,8 +13,8 @@ from zphot.catalog.catalog import Catalog
 from zphot.estimators.knn import KNNEstimator
 from zphot.exceptions import ParameterError
 from zphot.io import read_table
-from zphot.metrics import point_metrics
-from zphot.report import Trained, compare
+from zphot.metrics import full_range_residuals, point_metrics
+from zphot.report import Trained, compare, write_report
 from zphot.report.plots import all_figures, pit_plot
 from zphot.testing import synthetic_catalog
 
@@ -60,7 +60,7 @@ def hand(train, tmp_path_factory):
         {"fixed": Fixed(bulk=True)}, train, five_galaxies(), bin_width=0.1, min_bin_count=3
     )
     out = tmp_path_factory.mktemp("hand")
-    result.write(out)
+    write_report(result, out)
     return result, out
 
 
@@ -89,11 +89,24 @@ def test_max_mean_columns_count_only_full_bins(hand):
     result, _ = hand
     fixed = result.results[0]
     # min_bin_count=3: only the 3-galaxy bins count, mean 0 by z_spec, 0.02/3 by z_phot.
-    assert fixed.metrics["max_dz_zspec"] == pytest.approx(0.0, abs=1e-12)
-    assert fixed.metrics["max_dz_zphot"] == pytest.approx(0.02 / 3)
+    assert fixed.metrics["max_dz_zspec_fixed"] == pytest.approx(0.0, abs=1e-12)
+    assert fixed.metrics["max_dz_zphot_fixed"] == pytest.approx(0.02 / 3)
     table = result.table()
-    assert table.loc[0, "max_dz_zphot"] == pytest.approx(0.02 / 3)
+    assert table.loc[0, "max_dz_zphot_fixed"] == pytest.approx(0.02 / 3)
     assert "holding at least 3 test galaxies" in result.markdown()
+
+
+def test_full_range_columns_cover_every_galaxy(hand):
+    result, _ = hand
+    fixed = result.results[0]
+    expected = full_range_residuals(fixed.z_phot, fixed.z_spec)
+    for key in ("max_dz_zspec", "max_dz_zphot", "slope_zspec"):
+        assert fixed.metrics[key] == pytest.approx(expected[key])
+        assert result.table().loc[0, key] == pytest.approx(expected[key])
+    # Equal-count bins put even the sparse bins in: the largest |dz| of a single-galaxy bin
+    # can lead, unlike the fixed-width columns that need min_bin_count galaxies.
+    assert fixed.metrics["max_dz_zspec"] >= fixed.metrics["max_dz_zspec_fixed"]
+    assert "equal-count bins of z_spec" in result.markdown()
 
 
 def test_a_bulk_estimate_gets_its_own_row(hand):
@@ -133,8 +146,10 @@ def test_default_bins_and_galaxies_outside_them(train):
     assert binned.loc[binned["by"] == "z_spec", "count"].sum() == 4  # not the NaN one
     assert binned.loc[binned["by"] == "z_phot", "count"].sum() == 2  # 0.0976 and 0.14
     metrics = result.results[0].metrics
-    column = next(c for c in result.columns if c.key == "max_dz_zspec")
-    assert math.isnan(metrics["max_dz_zspec"]) and column.format(metrics["max_dz_zspec"]) == "-"
+    column = next(c for c in result.columns if c.key == "max_dz_zspec_fixed")
+    assert math.isnan(metrics["max_dz_zspec_fixed"])
+    assert column.format(metrics["max_dz_zspec_fixed"]) == "-"
+    assert np.isfinite(metrics["max_dz_zspec"])  # the full-range column has bins all the same
     assert "(width 0.02) holding at least 200 test galaxies" in column.help
     with pytest.raises(ParameterError, match="bin width"):
         compare({"fixed": Fixed()}, train, test, bin_width=0.0)
@@ -175,7 +190,7 @@ def test_only_trained_models_need_no_training_set(train, tmp_path):
     assert result.n_train == 0 and result.train_source == ""
     assert result.caption().startswith("Every model was trained beforehand")
     assert result.results[0].settings_text() == "trained beforehand: k=7"
-    html = result.write(tmp_path / "r").read_text()
+    html = write_report(result, tmp_path / "r").read_text()
     assert "none: every model was trained beforehand" in html
     with pytest.raises(ParameterError, match="no training catalog to fit k"):
         compare({"k": KNNEstimator()}, None, test)

@@ -15,9 +15,9 @@ from zphot.estimators.knn import KNNEstimator
 from zphot.exceptions import OverwriteError
 from zphot.io import read_table
 from zphot.metrics import point_metrics
-from zphot.report import COLUMNS, compare, loss_history
-from zphot.report.compare import prepare_output_dir
+from zphot.report import COLUMNS, compare, loss_history, write_report
 from zphot.report.plots import all_figures, loss_plot, nz_bin_width, nz_plot, png_bytes, z_range
+from zphot.report.write import prepare_output_dir
 from zphot.testing import synthetic_catalog
 
 
@@ -184,7 +184,7 @@ def test_no_loss_figure_without_networks(comparison):
 def test_write_creates_every_file(comparison, tmp_path):
     result, _, _ = comparison
     out = tmp_path / "report"
-    html_path = result.write(out, context={"command": "zphot compare --models knn,net"})
+    html_path = write_report(result, out, context={"command": "zphot compare --models knn,net"})
     assert html_path == out / "report.html"
     names = {p.relative_to(out).as_posix() for p in out.rglob("*")}
     assert {
@@ -233,8 +233,8 @@ def test_write_refuses_a_non_empty_folder(comparison, tmp_path):
     result, _, _ = comparison
     (tmp_path / "old.txt").write_text("keep me")
     with pytest.raises(OverwriteError, match="--overwrite"):
-        result.write(tmp_path)
-    result.write(tmp_path, overwrite=True)
+        write_report(result, tmp_path)
+    write_report(result, tmp_path, overwrite=True)
     assert (tmp_path / "old.txt").read_text() == "keep me"
     assert (tmp_path / "report.html").exists()
 

@@ -7,7 +7,15 @@ Point estimates (:mod:`~zphot.metrics.point`), redshift-binned residuals
 
 from __future__ import annotations
 
-from zphot.metrics.binned import binned_residuals, max_abs_binned_mean, residual_curves
+from zphot.metrics.binned import (
+    FULL_RANGE_BINS,
+    binned_residuals,
+    equal_count_edges,
+    full_range_residuals,
+    max_abs_binned_mean,
+    residual_curves,
+    residual_trend,
+)
 from zphot.metrics.nz import nz_fidelity, nz_histograms, nz_ks, nz_wasserstein
 from zphot.metrics.pdf import crps, hdi_coverage, pdf_metrics, pit, pit_cvm, pit_ks
 from zphot.metrics.point import (
@@ -23,11 +31,14 @@ from zphot.metrics.point import (
 )
 
 __all__ = [
+    "FULL_RANGE_BINS",
     "NMAD_SCALE",
     "bias",
     "binned_residuals",
     "crps",
     "dz",
+    "equal_count_edges",
+    "full_range_residuals",
     "hdi_coverage",
     "max_abs_binned_mean",
     "mse",
@@ -44,5 +55,6 @@ __all__ = [
     "point_metrics",
     "r2",
     "residual_curves",
+    "residual_trend",
     "sigma_nmad",
 ]

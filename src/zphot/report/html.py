@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .compare import BULK_NOTE, Column
+from .results import BULK_NOTE, Column
 
 if TYPE_CHECKING:
-    from .compare import Comparison
+    from .results import Comparison
 
 __all__ = ["environment", "render_html"]
 
@@ -237,6 +237,61 @@ def _figure(images: Mapping[str, bytes], key: str, alt: str) -> str:
     return f"<figure>{_img(images[key], alt)}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
+def _pretrained(c: Comparison) -> list[str]:
+    """Names of the models trained beforehand (not bulk rows)."""
+    return [r.name for r in c.results if r.source and r.bulk_of is None]
+
+
+def _meta_html(c: Comparison, context: Mapping[str, str]) -> str:
+    """The header's definition list: training and test sets, survey, environment, context."""
+    pretrained = _pretrained(c)
+    if not c.n_train:
+        training = "none: every model was trained beforehand (see its settings)"
+    else:
+        training = f"{c.train_source} ({c.n_train:,} galaxies)"
+        if pretrained:
+            training += f"; {', '.join(pretrained)} trained beforehand (see settings)"
+    meta = {
+        "training set": training,
+        "test set": f"{c.test_source} ({c.n_test:,} galaxies)",
+        "survey": c.survey,
+        **environment(),
+        **context,
+    }
+    return "".join(
+        f"<dt>{escape(k)}</dt><dd>"
+        + (f"<code>{escape(v)}</code>" if k == "command" else escape(str(v)))
+        + "</dd>"
+        for k, v in meta.items()
+    )
+
+
+def _densities(c: Comparison, images: Mapping[str, bytes]) -> str:
+    """One z_phot vs z_spec density figure per model that has one."""
+    stems = c.file_stems()
+    return "".join(
+        f"<figure>{_img(images[f'density_{stems[r.name]}'], f'z_phot vs z_spec for {r.name}')}"
+        "</figure>"
+        for r in c.results
+        if f"density_{stems[r.name]}" in images
+    )
+
+
+def _subtitle(c: Comparison) -> str:
+    """One sentence: which estimators, and how they were trained and tested."""
+    pretrained = _pretrained(c)
+    models = [r.name for r in c.results if r.bulk_of is None]
+    subtitle = f"{len(models)} estimators ({', '.join(models)}) "
+    if not c.n_train:
+        return subtitle + "trained beforehand and scored on the same test set."
+    if pretrained:
+        return subtitle + (
+            f"scored on the same held-out test set; {', '.join(pretrained)} trained "
+            "beforehand, the others on the same training galaxies."
+        )
+    return subtitle + "trained on the same galaxies and scored on the same held-out test set."
+
+
 def render_html(
     comparison: Comparison, images: Mapping[str, bytes], context: Mapping[str, str]
 ) -> str:
@@ -258,48 +313,13 @@ def render_html(
         A complete, self-contained HTML document.
     """
     c = comparison
-    pretrained = [r.name for r in c.results if r.source and r.bulk_of is None]
-    if not c.n_train:
-        training = "none: every model was trained beforehand (see its settings)"
-    else:
-        training = f"{c.train_source} ({c.n_train:,} galaxies)"
-        if pretrained:
-            training += f"; {', '.join(pretrained)} trained beforehand (see settings)"
-    meta = {
-        "training set": training,
-        "test set": f"{c.test_source} ({c.n_test:,} galaxies)",
-        "survey": c.survey,
-        **environment(),
-        **context,
-    }
-    meta_html = "".join(
-        f"<dt>{escape(k)}</dt><dd>"
-        + (f"<code>{escape(v)}</code>" if k == "command" else escape(str(v)))
-        + "</dd>"
-        for k, v in meta.items()
-    )
-    stems = c.file_stems()
-    densities = "".join(
-        f"<figure>{_img(images[f'density_{stems[r.name]}'], f'z_phot vs z_spec for {r.name}')}"
-        "</figure>"
-        for r in c.results
-        if f"density_{stems[r.name]}" in images
-    )
+    meta_html = _meta_html(c, context)
+    densities = _densities(c, images)
     loss = ""
     if "loss" in images:
         loss = "<h2>Training curves</h2>" + _figure(images, "loss", "loss curves")
     names = ", ".join(r.name for r in c.results)
-    models = [r.name for r in c.results if r.bulk_of is None]
-    subtitle = f"{len(models)} estimators ({', '.join(models)}) "
-    if not c.n_train:
-        subtitle += "trained beforehand and scored on the same test set."
-    elif pretrained:
-        subtitle += (
-            f"scored on the same held-out test set; {', '.join(pretrained)} trained "
-            "beforehand, the others on the same training galaxies."
-        )
-    else:
-        subtitle += "trained on the same galaxies and scored on the same held-out test set."
+    subtitle = _subtitle(c)
     warnings = "".join(f'<p class="warning">{escape(n)}</p>' for n in c.notes)
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from .compare import Comparison, ModelResult
+    from .results import Comparison, ModelResult
 
 __all__ = [
     "all_figures",

@@ -25,7 +25,8 @@ from ...estimators import PhotoZEstimator, estimator_class, get_estimator, list_
 from ...exceptions import ModelFileError, ParameterError
 from ...report import Trained
 from ...report import compare as run_comparison
-from ...report.compare import BIN_WIDTH, SUMMARY_MIN_COUNT, prepare_output_dir
+from ...report.results import BIN_WIDTH, SUMMARY_MIN_COUNT
+from ...report.write import prepare_output_dir, write_report
 from ..console import command, err, out
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog, parse_settings
 
@@ -281,7 +282,7 @@ def compare(
     if to_fit:
         context["seed"] = f"random_state={seed} for every model trained here"
     context["command"] = shlex.join(["zphot", *sys.argv[1:]])
-    report = result.write(out_dir, overwrite=True, context=context)
+    report = write_report(result, out_dir, overwrite=True, context=context)
     # One column per model, so that six models still fit an 80-column terminal or a pipe.
     table = Table("metric", *(r.name for r in result.results), title="test-set metrics")
     for c in result.columns:
