@@ -174,6 +174,8 @@ def test_column_prefix_on_every_path(synthetic, tmp_path):
         tmp_path / "b.parquet",
         "--column-prefix",
         "mlp_",
+        "--qp",  # its point-estimate ancil reads the prefixed z_phot
+        tmp_path / "b.hdf5",
     )
     zphot(
         "predict",
