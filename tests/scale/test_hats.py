@@ -230,6 +230,12 @@ def test_hats_errors_are_one_line(synthetic, tmp_path, monkeypatch):
         "error: --resume, --chunk-size: not available for a HATS catalog (its output is a HATS "
         "catalog of the same partitions); leave it out"
     )
+    # Looks like HATS from outside (properties + dataset/), but its properties are not HATS's.
+    fake = tmp_path / "fake"
+    (fake / "dataset").mkdir(parents=True)
+    (fake / "hats.properties").write_text("x=1\n")
+    with pytest.raises(FormatError, match=r"fake: not a HATS catalog LSDB can read \(.*obs_coll"):
+        predict_hats(model, fake, tmp_path / "c")
     monkeypatch.setitem(sys.modules, "lsdb", None)  # import lsdb now raises ImportError
     with pytest.raises(FormatError) as missing:
         predict_hats(model, source, tmp_path / "b")

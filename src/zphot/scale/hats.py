@@ -186,11 +186,15 @@ def predict_hats(
         raise ParameterError(f"{out}: the output would replace the catalog it reads; name another")
     if out.exists() and not overwrite:
         raise OverwriteError(str(out))
-    info = lsdb.read_hats(source).hc_structure.catalog_info
-    available = lsdb.read_hats(source, columns="all").columns
+    try:
+        info = lsdb.read_hats(source).hc_structure.catalog_info
+        available = lsdb.read_hats(source, columns="all").columns
+    except (ValueError, KeyError, NotImplementedError) as exc:  # what hats raises on bad metadata
+        why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise FormatError(f"{source}: not a HATS catalog LSDB can read ({why})") from exc
     extra, constants = estimator_columns(estimator, available, str(source))
     columns = input_columns(available, survey, spec.id_column, str(source), extra)
-    carried = [c for c in (spec.id_column, survey.id) if c is not None]
+    carried = [c for c in (spec.id_column, survey.id) if c is not None and c in available]
     carried = list(dict.fromkeys(carried + [info.ra_column, info.dec_column]))
     columns = list(dict.fromkeys(columns + carried))
     catalog = lsdb.read_hats(source, columns=columns)
