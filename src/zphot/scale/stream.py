@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +74,8 @@ _NARROW_CHUNK = 200_000
 _WIDE_CELLS = 2**25
 
 Progress = Callable[[int, int | None], None]
+# A column prefix makes valid identifiers in Parquet, FITS, HDF5, SQL and pandas alike.
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -94,12 +97,18 @@ class OutputSpec:
     id_column : str, optional
         An input column copied to the output (first), to join results back to the catalog. The
         survey's own id column is carried anyway.
+    column_prefix : str
+        Put before the name of every predicted column (``mlp_`` gives ``mlp_z_phot``,
+        ``mlp_z_err``...), so that several codes' estimates can sit side by side in one table,
+        as Rubin names them (``{algo}_z_{est}``). Columns copied from the input (the ids,
+        ``z_spec``, a HATS catalog's ra and dec) keep their names, so tables still join.
     """
 
     pdf: str = "none"
     pdf_dtype: str = "float32"
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     id_column: str | None = None
+    column_prefix: str = ""
 
     def __post_init__(self) -> None:
         if self.pdf not in PDF_KINDS:
@@ -112,6 +121,21 @@ class OutputSpec:
         if not levels or not all(0.0 < q < 1.0 for q in levels):
             raise ParameterError(f"quantiles must be levels in (0, 1), got {self.quantiles!r}")
         object.__setattr__(self, "quantiles", levels)
+        if self.column_prefix and not _PREFIX.fullmatch(self.column_prefix):
+            raise ParameterError(
+                "column_prefix must be letters, digits and underscores starting with a letter "
+                f"(e.g. mlp_), got {self.column_prefix!r}"
+            )
+
+    def prefixed(self, table: pd.DataFrame, passed: Sequence[str | None]) -> pd.DataFrame:
+        """``table`` with :attr:`column_prefix` put before every column not in ``passed``
+        (the columns copied from the input)."""
+        if not self.column_prefix:
+            return table
+        keep = set(passed)
+        return table.rename(
+            columns={c: self.column_prefix + c for c in table.columns if c not in keep}
+        )
 
 
 @dataclass(frozen=True)
@@ -241,6 +265,7 @@ def _predict_rows(
         if keep_probs:
             probs.append(batch.probs)
     out = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+    out = spec.prefixed(out, (spec.id_column, survey.id, "z_spec"))
     return out, (np.concatenate(probs) if keep_probs else None)
 
 
@@ -270,7 +295,8 @@ def predict_frame(
     -------
     pandas.DataFrame
         [id], z_phot, z_err, z_lo, z_hi, out_of_coverage, [z_spec], then quantile or grid
-        columns, one row per input row, in input order.
+        columns (the predicted ones named with ``spec.column_prefix`` before them), one row per
+        input row, in input order.
 
     Examples
     --------
@@ -399,7 +425,7 @@ def _qp_ancil(
         ancil[id_col] = ids.astype(str) if ids.dtype.kind in "OUT" else ids
     ancil["zmode"] = PDFBatch(probs, estimator.grid_).point("mode")
     point = estimator.get_params().get("point", "mode")
-    ancil[f"z{point}"] = table["z_phot"].to_numpy()
+    ancil[f"z{point}"] = table[spec.column_prefix + "z_phot"].to_numpy()
     return ancil
 
 

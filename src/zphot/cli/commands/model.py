@@ -97,6 +97,10 @@ def predict(
     id_column: Annotated[
         str | None, typer.Option("--id-column", help="Input column copied to the output.")
     ] = None,
+    column_prefix: Annotated[
+        str,
+        typer.Option("--column-prefix", help="Before each predicted column's name: mlp_z_phot..."),
+    ] = "",
     qp_file: Annotated[
         Path | None,
         typer.Option("--qp", help="Also write the PDFs as a qp Ensemble HDF5 file (RAIL)."),
@@ -124,11 +128,14 @@ def predict(
 
     The catalog is read in chunks and written as it goes, so memory does not grow with its size;
     an interrupted run continues with --resume. The catalog is read with the model's own column
-    mapping unless --preset/--survey is given.
+    mapping unless --preset/--survey is given. A HATS catalog folder (recognised by its
+    metadata) is predicted partition by partition through LSDB (extra zphot[hats]) into a HATS
+    catalog with the same partitions and the catalog's id, ra and dec.
     Example: zphot predict --model knn.zphot --catalog builtin:dc2-test --out z.parquet
     """
     from ...datasets import resolve_catalog
     from ...exceptions import ParameterError
+    from ...scale.hats import is_hats, predict_hats, refuse_options
     from ...scale.stream import OutputSpec, predict_catalog
 
     if engine not in ENGINES:
@@ -139,11 +146,31 @@ def predict(
         )
     if engine == "local" and scheduler is not None:
         raise ParameterError("--scheduler needs --engine dask")
-    spec = OutputSpec(pdf=pdf, pdf_dtype=pdf_dtype, id_column=id_column)
+    spec = OutputSpec(
+        pdf=pdf, pdf_dtype=pdf_dtype, id_column=id_column, column_prefix=column_prefix
+    )
     est = load(model)
     chosen = load_survey(survey or preset) if (survey or preset) else est.survey_
     path, _ = resolve_catalog(catalog)
-    if engine == "dask":
+    if is_hats(path):
+        refuse_options(
+            resume=resume,
+            qp=qp_file is not None,
+            chunk_size=chunk_size is not None,
+            partitioned=partitioned,
+        )
+        with err.status(f"predicting HATS catalog {path} over its partitions"):
+            result = predict_hats(
+                model if engine == "dask" else est,
+                path,
+                out,
+                survey=chosen,
+                spec=spec,
+                overwrite=overwrite,
+                engine=engine,
+                scheduler=scheduler,
+            )
+    elif engine == "dask":
         from ...scale.dask import predict_dask
 
         with err.status(f"predicting {path} on Dask ({scheduler or 'LocalCluster'})"):

@@ -1,0 +1,160 @@
+"""A HATS catalog through LSDB against the streamed single process, on the same rows.
+
+    python benchmarks/hats_predict.py [--model knn] [--grid-bins 301] [--rows 200000]
+        [--partition-rows 20000]
+
+The rows are the 6-band catalog of ``throughput.py`` (DC2 validation galaxies resampled with
+photometric noise) with made-up sky positions, uniform on the sphere (seed 0); the HATS
+catalog is built from them with ``lsdb.from_dataframe`` (at most ``--partition-rows`` rows per
+HEALPix partition, no margin cache) and the same rows are written as one Parquet file. The
+model is trained on the DC2 training catalog (a ``--grid-bins`` grid on [0, 3]). Then, in this
+process pinned to 2 cores: ``predict_catalog`` on the Parquet file, and ``predict_hats`` on the
+HATS catalog (Dask's threaded scheduler, 2 threads), each timed by wall clock including its
+output (one Parquet file; a HATS catalog). The two outputs are joined by id and compared value
+for value.
+
+Writes JSON (machine, date, git revision, command, figures) to ``--out`` and prints a Markdown
+table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import (  # noqa: E402
+    ROOT,
+    make_catalog,
+    pin,
+    provenance,
+    thread_env,
+    train_models,
+    write_json,
+)
+
+
+def make_hats(parquet: Path, folder: Path, partition_rows: int) -> tuple[Path, Path]:
+    """The rows of ``parquet`` with sky positions: as a HATS catalog and as one Parquet file."""
+    import lsdb
+    import pandas as pd
+
+    rows = pd.read_parquet(parquet)
+    rng = np.random.default_rng(0)
+    rows["ra"] = rng.uniform(0.0, 360.0, len(rows))
+    rows["dec"] = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, len(rows))))
+    flat = folder / "sky.parquet"
+    rows.to_parquet(flat, index=False)
+    hats = folder / "sky_hats"
+    shutil.rmtree(hats, ignore_errors=True)
+    lsdb.from_dataframe(
+        rows,
+        ra_column="ra",
+        dec_column="dec",
+        partition_rows=partition_rows,
+        margin_threshold=None,
+        catalog_name="sky",
+    ).write_catalog(hats, progress_bar=False)
+    return flat, hats
+
+
+def compare(flat: Path, hats: Path) -> dict:
+    """Rows of each, and rows of the Parquet output that differ from the HATS row of their id."""
+    import lsdb
+    import pandas as pd
+
+    a = pd.read_parquet(flat).set_index("id")
+    b = lsdb.read_hats(hats).compute().reset_index(drop=True).set_index("id")
+    common = a.index.intersection(b.index)
+    b = b.loc[common]
+    a = a.loc[common]
+    bad = np.zeros(len(common), dtype=bool)
+    for name in a.columns:
+        x = a[name].to_numpy()
+        y = b[name].to_numpy(x.dtype)
+        bad |= ~((x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else x == y)
+    return {"rows": len(a), "rows_hats": len(b), "ids_in_both": len(common),
+            "rows_differing": int(bad.sum())}  # fmt: skip
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="knn")
+    parser.add_argument("--grid-bins", type=int, default=301)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--partition-rows", type=int, default=20_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/zphot-bench"))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/hats_predict.json")
+    args = parser.parse_args(argv[1:])
+
+    import zphot
+    from zphot.scale import OutputSpec, predict_catalog
+    from zphot.scale.hats import predict_hats
+
+    started = provenance(argv)
+    os.environ.update(thread_env())
+    pin()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    catalog = make_catalog(args.workdir / f"dc2x_{args.rows}.parquet", args.rows)
+    flat, hats = make_hats(catalog, args.workdir, args.partition_rows)
+    grid = {"grid": (0.0, 3.0, args.grid_bins)}
+    model = train_models([args.model], args.workdir, grid, f"-grid{args.grid_bins}")[args.model]
+    est = zphot.load(model)
+    spec = OutputSpec(id_column="id")
+    flat_out, hats_out = args.workdir / "stream.parquet", args.workdir / "pred_hats"
+
+    t0 = time.perf_counter()
+    predict_catalog(est, flat, flat_out, spec=spec, overwrite=True)
+    stream_s = time.perf_counter() - t0
+    print(f"stream: {stream_s:.1f} s", file=sys.stderr)
+    t0 = time.perf_counter()
+    result = predict_hats(est, hats, hats_out, spec=spec, overwrite=True)
+    hats_s = time.perf_counter() - t0
+    print(f"hats: {hats_s:.1f} s ({result.n_parts} partitions)", file=sys.stderr)
+    same = compare(flat_out, hats_out)
+    started["machine"]["load_average_at_end"] = os.getloadavg()
+    report = started | {
+        "model": args.model,
+        "grid_bins": args.grid_bins,
+        "rows": args.rows,
+        "partition_rows": args.partition_rows,
+        "hats_partitions": result.n_parts,
+        "stream_seconds": round(stream_s, 1),
+        "hats_seconds": round(hats_s, 1),
+        "stream_galaxies_per_s": round(args.rows / stream_s),
+        "hats_galaxies_per_s": round(args.rows / hats_s),
+        "hats_over_stream": round(hats_s / stream_s, 3),
+        "outputs": same,
+    }
+    flat_out.unlink()
+    shutil.rmtree(hats_out)
+    write_json(args.out, report)
+    print(markdown(report))
+    return report
+
+
+def markdown(r: dict) -> str:
+    o = r["outputs"]
+    return "\n".join(
+        [
+            "| path | wall time | galaxies/s |",
+            "|---|---|---|",
+            f"| streamed, one process (`predict_catalog`, Parquet file) | "
+            f"{r['stream_seconds']} s | {r['stream_galaxies_per_s']:,} |",
+            f"| HATS through LSDB (`predict_hats`, {r['hats_partitions']} partitions, "
+            f"2 threads) | {r['hats_seconds']} s | {r['hats_galaxies_per_s']:,} |",
+            "",
+            f"HATS / streamed: **{r['hats_over_stream']}**; joined by id: "
+            f"{o['ids_in_both']:,} of {o['rows']:,} rows, **{o['rows_differing']} differing**.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv)
