@@ -46,7 +46,7 @@ def predictions(tmp_path):
 def test_lensing_command_hand_computed(predictions, tmp_path) -> None:
     out = tmp_path / "lens.parquet"
     args = ["lensing", "--predictions", str(predictions), "--z-lens", "0.35", "--out", str(out)]
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, [*args, "--plots", str(tmp_path / "plots")])
     assert result.exit_code == 0, result.output
     report = json.loads(out.with_suffix(".json").read_text())
     b1, b2 = flat_beta(0.35, 0.75), flat_beta(0.35, 1.75)
@@ -66,6 +66,8 @@ def test_lensing_command_hand_computed(predictions, tmp_path) -> None:
     assert report["completeness"] == pytest.approx(1.0)
     assert report["covered_fraction"] == 1.0
     assert "beta_mean" in result.stdout
+    for name in ("beta_vs_zlens.png", "nz.png"):
+        assert (tmp_path / "plots" / name).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_lensing_command_refuses_a_file_without_pdfs(tmp_path) -> None:

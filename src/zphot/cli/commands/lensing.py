@@ -179,28 +179,24 @@ def _plots(
     overwrite: bool,
 ) -> None:
     """⟨β⟩ against z_l (the same selection rule at each z_l) and the selection's n(z)."""
-    from ...lensing import galaxy_columns, select_background, summarise_selection
+    from ...lensing import beta, pdf_average, prob_above, select_background, truth_metrics
     from ...lensing.plots import beta_curve_figure, nz_figure, save_figure
 
+    p = probs[use]
     z_true = table["z_spec"].to_numpy(np.float64)[use] if "z_spec" in table.columns else None
     z_point = _column(table, "z_phot", np.nan)[use]
     lenses = np.round(np.arange(0.1, 1.01, 0.05), 3)
     got, truth = [], []
     for zl in lenses:
-        cols = galaxy_columns(probs[use], grid, zl, report["dz"], cosmology)
-        sel = select_background(
-            cols["p_background"].to_numpy(),
-            z_point,
-            zl + report["dz"],
-            report["method"],
-            report["p_min"],
-        )
-        s = summarise_selection(probs[use], grid, sel, zl, cosmology=cosmology, z_true=z_true)
-        got.append(s.beta_mean)
-        truth.append(s.truth.get("beta_true", np.nan))
-    curve = beta_curve_figure(
-        lenses, np.array(got), np.array(truth) if z_true is not None else None
-    )
+        cut = zl + report["dz"]
+        p_bg = prob_above(p, grid, cut)
+        sel = select_background(p_bg, z_point, cut, report["method"], report["p_min"])
+        b_i = pdf_average(p[sel], beta(zl, grid.centres, cosmology))
+        b = float(b_i.mean()) if len(b_i) else float("nan")
+        got.append(b)
+        if z_true is not None:
+            truth.append(truth_metrics(z_true, sel, zl, b, cosmology=cosmology)["beta_true"])
+    curve = beta_curve_figure(lenses, np.array(got), np.array(truth) if truth else None)
     save_figure(curve, check_writable(folder / "beta_vs_zlens.png", overwrite), overwrite)
     nz = report["nz"]
     sel_true = None if z_true is None else z_true[selected[use]]
