@@ -86,3 +86,20 @@ def test_estimators_without_weights_refuse_them() -> None:
         KNNEstimator().fit(cat, sample_weight=np.ones(50))
     with pytest.raises(ParameterError, match="sample_weight needs 50 finite non-negative"):
         MLPEstimator(**FAST_TRAINING).fit(cat, sample_weight=np.ones(49))
+
+
+def test_weighted_pit_recalibration_follows_the_weighted_group() -> None:
+    from zphot.debias.calibrate import PITRecalibration
+
+    rng = np.random.default_rng(4)
+    # Group A's PDFs are too wide (PITs pile up at 0.5), group B's are calibrated (uniform).
+    a = np.clip(rng.normal(0.5, 0.1, 4000), 0, 1)
+    b = rng.uniform(0, 1, 4000)
+    w = np.r_[np.ones(4000), np.full(4000, 1e-6)]
+    weighted = PITRecalibration().fit(np.r_[a, b], sample_weight=w)
+    alone = PITRecalibration().fit(a)
+    np.testing.assert_allclose(weighted.knots_x_, alone.knots_x_, atol=0.01)
+    equal = PITRecalibration().fit(np.r_[a, b], sample_weight=np.ones(8000))
+    np.testing.assert_allclose(
+        equal.knots_x_, PITRecalibration().fit(np.r_[a, b]).knots_x_, atol=0.01
+    )

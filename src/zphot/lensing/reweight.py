@@ -19,7 +19,13 @@ from numpy.typing import NDArray
 from ..exceptions import CatalogError, ParameterError
 from ..pdf.grid import RedshiftGrid
 
-__all__ = ["lima_weights", "feature_space", "reweight_catalog", "weighted_nz"]
+__all__ = [
+    "lima_weights",
+    "feature_space",
+    "reweight_catalog",
+    "weighted_nz",
+    "recalibration_toward",
+]
 
 
 def lima_weights(
@@ -91,3 +97,18 @@ def weighted_nz(
     total = hist.sum()
     n_eff = float(w.sum() ** 2 / (w**2).sum()) if (w**2).sum() > 0 else 0.0
     return (hist / total if total > 0 else hist), n_eff
+
+
+def recalibration_toward(estimator: Any, held_out: Any, target: Any, k: int = 10) -> Any:
+    """A PIT recalibration (:class:`zphot.debias.calibrate.PITRecalibration`) fitted on
+    galaxies with redshifts that the estimator did not train on, weighted toward ``target``:
+    its ``apply`` then calibrates the PDFs for the target's mix of colours, where the two
+    overlap."""
+    from ..debias.calibrate import PITRecalibration
+    from ..metrics.pdf import pit
+
+    pdf = estimator.predict_pdf(held_out)
+    values = pit(pdf.probs, pdf.grid.edges, held_out.require_z())
+    return PITRecalibration().fit(
+        values, sample_weight=reweight_catalog(estimator, held_out, target, k)
+    )
