@@ -88,3 +88,16 @@ def test_lensing_command_refuses_a_file_without_pdfs(tmp_path) -> None:
         f"{path}: no PDF columns (p_<z> ...); write the predictions with zphot predict --pdf grid"
         in " ".join(result.output.split())
     )
+
+
+def test_empty_selection_writes_strict_json_with_nulls(predictions, tmp_path) -> None:
+    out = tmp_path / "far.parquet"
+    args = ["lensing", "--predictions", str(predictions), "--z-lens", "1.9", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = out.with_suffix(".json").read_text()
+    assert "NaN" not in text
+    report = json.loads(text)
+    # P(z > 2.0) is 0 for every galaxy: nothing selected, means undefined.
+    assert report["n_selected"] == 0
+    assert report["beta_mean"] is None and report["contamination"] is None

@@ -83,11 +83,22 @@ def lensing(
     with atomic_path(out_path, overwrite=overwrite) as tmp:
         frame.to_parquet(tmp, index=False)
     with atomic_path(json_path, overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(report, indent=2, allow_nan=True) + "\n")
+        tmp.write_text(json.dumps(_null_nan(report), indent=2, allow_nan=False) + "\n")
     out.print(_summary_table(report))
     if plots is not None:
         _plots(plots, probs, grid, use, selected, table, report, cosmology, overwrite)
     err.print(f"{int(selected.sum()):,} of {len(table):,} selected -> {out_path}, {json_path}")
+
+
+def _null_nan(value: Any) -> Any:
+    """NaN (an empty selection's means) becomes null, so lens.json is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _null_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_null_nan(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _column(table: pd.DataFrame, name: str, fill: Any) -> np.ndarray:
