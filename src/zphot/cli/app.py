@@ -15,6 +15,7 @@ from .commands.compare import compare
 from .commands.debias import debias
 from .commands.evaluate import evaluate
 from .commands.info import info
+from .commands.lensing import lensing
 from .commands.model import models, predict, train
 from .commands.simulate import simulate_app
 from .console import configure_logging, state
@@ -45,6 +46,7 @@ app.command()(predict)
 app.command()(models)
 app.command()(compare)
 app.command()(debias)
+app.command()(lensing)
 app.add_typer(simulate_app, name="simulate")
 
 

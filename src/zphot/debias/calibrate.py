@@ -183,11 +183,18 @@ class PITRecalibration:
     def __init__(self, n_knots: int = 101) -> None:
         self.n_knots = n_knots
 
-    def fit(self, pit_values: NDArray) -> PITRecalibration:
-        u = np.sort(np.clip(np.asarray(pit_values, dtype=np.float64), 0, 1))
+    def fit(self, pit_values: NDArray, sample_weight: NDArray | None = None) -> PITRecalibration:
+        """``sample_weight`` (optional) makes G the weighted empirical CDF, e.g. of training
+        galaxies reweighted toward a fainter photometric sample."""
+        u = np.clip(np.asarray(pit_values, dtype=np.float64), 0, 1)
         levels = np.linspace(0, 1, self.n_knots)
         # Knots (x = PIT quantile, y = level), pinned to (0, 0) and (1, 1), strictly increasing.
-        x = np.quantile(u, levels)
+        if sample_weight is None:
+            x = np.quantile(np.sort(u), levels)
+        else:
+            order = np.argsort(u)
+            u, w = u[order], np.asarray(sample_weight, dtype=np.float64)[order]
+            x = np.interp(levels, (np.cumsum(w) - 0.5 * w) / w.sum(), u)
         x[0], x[-1] = 0.0, 1.0
         x = np.maximum.accumulate(x + 1e-9 * np.arange(len(x)))
         x /= x[-1]

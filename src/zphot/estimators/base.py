@@ -118,6 +118,8 @@ class PhotoZEstimator(BaseEstimator):
         "random_state": Interval(0, None, integer=True),
     }
     _constraints: ClassVar[dict[str, Any]] = {}
+    #: Whether ``fit`` accepts ``sample_weight``.
+    takes_sample_weight: ClassVar[bool] = False
 
     # --- validation ----------------------------------------------------------------------
 
@@ -158,7 +160,12 @@ class PhotoZEstimator(BaseEstimator):
     # --- fitting -------------------------------------------------------------------------
 
     def fit(
-        self, catalog: Any, *, validation: Any = None, survey: SurveySpec = None
+        self,
+        catalog: Any,
+        *,
+        validation: Any = None,
+        survey: SurveySpec = None,
+        sample_weight: NDArray[np.float64] | None = None,
     ) -> PhotoZEstimator:
         """Fit on a catalog with redshifts; ``validation`` (optional) drives early stopping.
 
@@ -166,6 +173,11 @@ class PhotoZEstimator(BaseEstimator):
         takes (Catalog, DataFrame, astropy Table, structured array, path, ``builtin:NAME``),
         their columns mapped by ``survey`` (a Survey, preset name or TOML file; by default a
         built-in catalog's preset or the preset whose columns the table has).
+
+        ``sample_weight`` (one non-negative number per row; estimators whose
+        ``takes_sample_weight`` is true) weights each galaxy's loss, e.g. the colour-space
+        weights that make a bright spec-z sample resemble fainter sources
+        (:func:`zphot.lensing.reweight_catalog`).
         """
         self._validate_params()
         catalog = as_catalog(catalog, survey)
@@ -173,6 +185,7 @@ class PhotoZEstimator(BaseEstimator):
             validation = as_catalog(validation, survey, default=catalog.survey, what="validation")
         if len(catalog) < 2:
             raise CatalogError(f"{catalog.source}: need at least 2 rows to fit, got {len(catalog)}")
+        self._sample_weight = self._check_weight(catalog, sample_weight)
         z = catalog.require_z()
         self.survey_: Survey = catalog.survey
         self.bands_ = catalog.bands
@@ -189,8 +202,26 @@ class PhotoZEstimator(BaseEstimator):
         self.coverage_ = CoverageModel(random_state=self._seed()).fit(self._coverage_x(catalog))
         self.n_train_ = len(catalog)
         self.fingerprint_ = training_fingerprint(catalog)
-        self._fit(catalog, z, validation)
+        try:
+            self._fit(catalog, z, validation)
+        finally:
+            del self._sample_weight
         return self
+
+    def _check_weight(self, catalog: Catalog, weight: NDArray | None) -> NDArray | None:
+        if weight is None:
+            return None
+        if not self.takes_sample_weight:
+            raise ParameterError(
+                f"{type(self).__name__} does not take sample weights; use a network (e.g. mlp)"
+            )
+        w = np.asarray(weight, dtype=np.float64)
+        if w.shape != (len(catalog),) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ParameterError(
+                f"{catalog.source}: sample_weight needs {len(catalog)} finite non-negative "
+                "values with a positive sum"
+            )
+        return w
 
     def _seed(self) -> int:
         return int(self.get_params().get("random_state", 0) or 0)

@@ -43,6 +43,17 @@ def train(
         typer.Option("--set", help="Estimator parameter NAME=VALUE (e.g. hidden=128,128)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="random_state of the estimator.")] = 0,
+    reweight_to: Annotated[
+        str | None,
+        typer.Option(
+            "--reweight-to",
+            help="Photometric sample the model is for: weight training galaxies toward its "
+            "colours (Lima et al. 2008; networks only).",
+        ),
+    ] = None,
+    reweight_k: Annotated[
+        int, typer.Option("--reweight-k", min=1, help="Neighbours of the --reweight-to weights.")
+    ] = 10,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing model file.")] = False,
 ) -> None:
     """Fit an estimator on a catalog with redshifts and save it.
@@ -65,9 +76,21 @@ def train(
         if validation
         else None
     )
+    weight = None
+    if reweight_to is not None:
+        from ...exceptions import ParameterError
+        from ...lensing.reweight import reweight_catalog
+
+        if not est.takes_sample_weight:
+            raise ParameterError(f"--reweight-to needs a network model; {model} takes no weights")
+
+        target = open_catalog(reweight_to, survey=cat.survey)
+        weight = reweight_catalog(est, cat, target, k=reweight_k)
+        n_eff = weight.sum() ** 2 / (weight**2).sum()
+        err.print(f"weights toward {reweight_to}: effective training size {n_eff:,.0f}")
     t0 = time.perf_counter()
     with err.status(f"training {model} on {len(cat):,} galaxies"):
-        est.fit(cat, validation=val)
+        est.fit(cat, validation=val, sample_weight=weight)
     if own_checkpoint:
         est.set_params(checkpoint=None)  # the model file does not point at a removed folder
     est.save(out, overwrite=overwrite)

@@ -40,6 +40,7 @@ from .train import (
     ClassificationLoss,
     GaussianNLLLoss,
     TrainSettings,
+    WeightedLoss,
     forward_rows,
     torch_threads,
     train_network,
@@ -174,6 +175,7 @@ class TorchEstimator(PhotoZEstimator):
     """
 
     tags: ClassVar[dict[str, Any]] = {"network": True, "synthetic_tolerance": 0.02}
+    takes_sample_weight: ClassVar[bool] = True
     _constraints: ClassVar[dict[str, Any]] = {
         "max_epochs": Interval(1, None, integer=True),
         "patience": Interval(1, None, integer=True),
@@ -284,9 +286,9 @@ class TorchEstimator(PhotoZEstimator):
                 head = BinHead(rep.out_features, self.grid_.n_bins)
         return Member(rep, head)
 
-    def _loss(self) -> ClassificationLoss | GaussianNLLLoss | FactorisedLoss:
-        if self.loss == "regression":
-            return GaussianNLLLoss()
+    def _loss(
+        self, weighted: bool = False
+    ) -> ClassificationLoss | GaussianNLLLoss | FactorisedLoss | WeightedLoss:
         edges = torch.from_numpy(self.grid_.edges)
         if self._factorised():
             cells = np.arange(self.cells_.n_cells)
@@ -294,8 +296,13 @@ class TorchEstimator(PhotoZEstimator):
                 torch.from_numpy(self.cells_.membership(cells)),
                 torch.from_numpy(self.cells_.head(cells)),
                 ClassificationLoss(edges, self.label_width),
+                weighted=weighted,
             )
-        return ClassificationLoss(edges, self.label_width)
+        if self.loss == "regression":
+            inner: ClassificationLoss | GaussianNLLLoss = GaussianNLLLoss()
+        else:
+            inner = ClassificationLoss(edges, self.label_width)
+        return WeightedLoss(inner) if weighted else inner
 
     # --- magnitude-factorised output (Lin et al. 2022) ---------------------------------------
 
@@ -325,13 +332,17 @@ class TorchEstimator(PhotoZEstimator):
                 coverage=float(opts.get("coverage", 0.99)),
             )
 
-    def _targets(self, catalog: Catalog, z: NDArray[np.float64]) -> torch.Tensor:
-        """What the loss compares outputs with: z, or (z, magnitude cell) when factorised."""
+    def _targets(
+        self, catalog: Catalog, z: NDArray[np.float64], weight: NDArray | None = None
+    ) -> torch.Tensor:
+        """What the loss compares outputs with: z, or (z, magnitude cell) when factorised;
+        with sample weights, (z, weight) or (z, weight, cell)."""
+        cols = [z] if weight is None else [z, weight]
         if self._factorised():
-            return torch.from_numpy(
-                np.column_stack([z, self.magnitude_cell(catalog)]).astype(np.float32)
-            )
-        return torch.from_numpy(np.asarray(z, dtype=np.float32))
+            cols.append(self.magnitude_cell(catalog))
+        if len(cols) == 1:
+            return torch.from_numpy(np.asarray(z, dtype=np.float32))
+        return torch.from_numpy(np.column_stack(cols).astype(np.float32))
 
     def _member_seed(self, index: int) -> int:
         # Stream 0 draws the validation folds; member m uses stream 1 + m, so adding members
@@ -349,11 +360,15 @@ class TorchEstimator(PhotoZEstimator):
             x = self._inputs(catalog)
             if self._factorised():
                 self._fit_cells(catalog)
-            zt = self._targets(catalog, z)
+            weight = getattr(self, "_sample_weight", None)
+            zt = self._targets(catalog, z, weight)
             if validation is not None:
                 self._check_bands(validation)
                 x_val = self._inputs(validation)
-                z_val = self._targets(validation, validation.require_z())
+                z_v = validation.require_z()
+                z_val = self._targets(
+                    validation, z_v, None if weight is None else np.ones(len(z_v))
+                )
             else:
                 folds = self._validation_folds(len(catalog))
             settings = TrainSettings(
@@ -363,7 +378,7 @@ class TorchEstimator(PhotoZEstimator):
                 learning_rate=float(self.learning_rate),
                 weight_decay=float(self.weight_decay),
             )
-            loss = self._loss()
+            loss = self._loss(weighted=weight is not None)
             folder = self.get_params().get("checkpoint")
             data = (x, zt) if validation is None else (x, zt, x_val, z_val)
             key = self._run_key(*data) if folder is not None else ""

@@ -105,18 +105,37 @@ class ClassificationLoss:
         i = torch.floor((z.to(torch.float64) - self.edges[0]) / w)
         return i.clamp(0, self.n_bins - 1).to(torch.int64)
 
-    def __call__(self, logits: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def rows(self, logits: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The loss of each row."""
         if self.label_width == 0.0:
-            return nn.functional.cross_entropy(logits, self.bins(z))
-        return -(self.targets(z) * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+            return nn.functional.cross_entropy(logits, self.bins(z), reduction="none")
+        return -(self.targets(z) * torch.log_softmax(logits, dim=1)).sum(dim=1)
+
+    def __call__(self, logits: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.rows(logits, z).mean()
 
 
 class GaussianNLLLoss:
     """Negative log-likelihood of ``z`` under N(mean, exp(log_var)) from a two-column output."""
 
-    def __call__(self, out: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def rows(self, out: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The loss of each row."""
         mean, log_var = out[:, 0], out[:, 1]
-        return 0.5 * (log_var + (z - mean) ** 2 * torch.exp(-log_var)).mean()
+        return 0.5 * (log_var + (z - mean) ** 2 * torch.exp(-log_var))
+
+    def __call__(self, out: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.rows(out, z).mean()
+
+
+class WeightedLoss:
+    """Weighted mean of a per-row loss; target rows are ``(z, weight)`` (sample weights)."""
+
+    def __init__(self, inner: ClassificationLoss | GaussianNLLLoss) -> None:
+        self.inner = inner
+
+    def __call__(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        w = target[:, 1].to(out.dtype)
+        return (w * self.inner.rows(out, target[:, 0])).sum() / w.sum().clamp_min(1e-12)
 
 
 @contextlib.contextmanager
