@@ -6,6 +6,7 @@ astropy, h5py, pandas, numpy); the registry is what the rest of zphot sees.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,20 @@ def is_qp_layout(node: object) -> bool:
 
     meta = node.get("meta") if isinstance(node, h5py.Group) else None
     return isinstance(meta, h5py.Group) and "pdf_name" in meta and "data" in node
+
+
+def is_qp_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an HDF5 file laid out as a qp Ensemble (from zphot, RAIL or qp)."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    with open(path, "rb") as fh:
+        if not fh.read(8).startswith(b"\x89HDF\r\n\x1a\n"):
+            return False
+    with h5py.File(path, "r") as fh:
+        return is_qp_layout(fh)
 
 
 def write_hdf5(table: pd.DataFrame, path: Path) -> None:
