@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..exceptions import CatalogError, ParameterError
 from .atomic import atomic_path
@@ -149,6 +150,20 @@ def _write_parquet(parts: Sequence[Path], path: Path, meta: Mapping[str, Any]) -
             writer.write_table(table.replace_schema_metadata(metadata))
 
 
+def _records(table: Any, dtype: np.dtype, fits: bool = False) -> NDArray:
+    """A part's rows as one structured array of ``dtype`` (the whole file's), built column by
+    column: text as UTF-8 bytes of the file's width, FITS logicals as the bytes ``T``/``F``."""
+    records = np.empty(table.num_rows, dtype=dtype)
+    for name in dtype.names:
+        values = table[name].to_numpy(zero_copy_only=False)
+        if values.dtype == object or values.dtype.kind == "U":
+            values = np.char.encode(values.astype(str), "utf-8")
+        elif fits and values.dtype == bool:
+            values = np.where(values, ord("T"), ord("F"))
+        records[name] = values
+    return records
+
+
 def _fits_table(table: Any, meta: Mapping[str, Any], widths: Mapping[str, tuple[int, int]]) -> Any:
     described = _described(table, meta, widths, as_bytes=True)
     for name in described.colnames:  # FITS has no 16-bit float: stored as float32, exactly
@@ -160,14 +175,15 @@ def _fits_table(table: Any, meta: Mapping[str, Any], widths: Mapping[str, tuple[
 
 def _fits_header(parts: Sequence[Path], meta: Mapping[str, Any], n_rows: int) -> Any:
     """The binary-table header astropy writes for these columns (with its serialized column
-    descriptions), plus the row count, TCOMMn, TTYPEn comments and provenance keywords."""
+    descriptions), plus the row count, TCOMMn, TTYPEn comments and provenance keywords; and
+    the big-endian record type of one row."""
     import warnings
 
     from astropy.io import fits
     from astropy.io.fits.verify import VerifyWarning
 
-    widths = _text_widths(parts)
-    empty = _fits_table(_first(parts), meta, widths)
+    empty = _fits_table(_first(parts), meta, _text_widths(parts))
+    dtype = np.asarray(fits.table_to_hdu(empty).data).dtype
     buf = io.BytesIO()
     empty.write(buf, format="fits")
     header = fits.getheader(io.BytesIO(buf.getvalue()), 1)
@@ -177,11 +193,11 @@ def _fits_header(parts: Sequence[Path], meta: Mapping[str, Any], n_rows: int) ->
         for j, name in enumerate(empty.colnames, start=1):
             text = empty[name].description
             header.comments[f"TTYPE{j}"] = text
-            header.set(f"TCOMM{j}", text, after=f"TFORM{j}")
+            header.append((f"TCOMM{j}", text), end=True)
         for key, value in meta.items():
             for item in value if isinstance(value, list) else [value]:
                 header.append((key, item), end=True)
-    return header, widths
+    return header, dtype.newbyteorder(">")
 
 
 def _write_fits(parts: Sequence[Path], path: Path, meta: Mapping[str, Any]) -> None:
@@ -190,7 +206,7 @@ def _write_fits(parts: Sequence[Path], path: Path, meta: Mapping[str, Any]) -> N
     from astropy.io import fits
     from astropy.io.fits.verify import VerifyWarning
 
-    header, widths = _fits_header(parts, meta, sum(_rows(p) for p in parts))
+    header, dtype = _fits_header(parts, meta, sum(_rows(p) for p in parts))
     fits.PrimaryHDU().writeto(path)
     written = 0
     with open(path, "ab") as fh:
@@ -198,8 +214,8 @@ def _write_fits(parts: Sequence[Path], path: Path, meta: Mapping[str, Any]) -> N
             warnings.simplefilter("ignore", VerifyWarning)
             fh.write(header.tostring().encode("ascii"))
         for table in _parts(parts):
-            data = np.asarray(fits.table_to_hdu(_fits_table(table, {}, widths)).data)
-            fh.write(data.astype(data.dtype.newbyteorder(">")).tobytes())
+            data = _records(table, dtype, fits=True)
+            fh.write(data.tobytes())
             written += data.nbytes
         fh.write(b"\0" * (-written % 2880))
 
@@ -218,7 +234,7 @@ def _write_hdf5(parts: Sequence[Path], path: Path, meta: Mapping[str, Any]) -> N
         fh.create_dataset(f"{HDF5_DATASET}.__table_column_meta__", data=np.array(yaml))
         done = 0
         for table in _parts(parts):
-            records = _described(table, {}, widths, as_bytes=True).as_array().astype(dtype)
+            records = _records(table, dtype)
             data[done : done + len(records)] = records
             done += len(records)
 
