@@ -128,9 +128,8 @@ def test_chunked_equals_whole_file(models, catalog_file, tmp_path, name):
     expected.insert(0, "objid", whole.table["objid"].to_numpy())
     expected["z_spec"] = whole.z
     # The levels 0.025, 0.16, 0.5, 0.84, 0.975, named by their digits after "0.".
-    for name, q in zip(
-        ["z_q025", "z_q16", "z_q50", "z_q84", "z_q975"], batch.quantiles(spec.quantiles).T
-    ):
+    names = ["z_q025", "z_q16", "z_q50", "z_q84", "z_q975"]
+    for name, q in zip(names, batch.quantiles(spec.quantiles).T, strict=True):
         expected[name] = q
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got["out_of_coverage"].iloc[9] and not got["out_of_coverage"].iloc[:5].any()
