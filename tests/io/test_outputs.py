@@ -18,6 +18,7 @@ from zphot.estimators.knn import KNNEstimator
 from zphot.exceptions import ParameterError
 from zphot.io import read_table
 from zphot.io.assemble import output_format
+from zphot.io.chunks import open_chunked
 from zphot.scale import OutputSpec, predict_catalog
 from zphot.scale.stream import work_dir
 from zphot.testing import synthetic_catalog
@@ -91,8 +92,10 @@ def test_astropy_reads_units_descriptions_and_provenance(
         model.grid_.n_bins,
     )
     assert meta["created"] == "2023-11-14T22:13:20+00:00"
-    # zphot reads its own outputs back too (zphot evaluate).
+    # zphot reads its own outputs back too (zphot evaluate), whole or in chunks.
     assert len(read_table(out)) == N_ROWS and not work_dir(out).exists()
+    if suffix != ".ecsv":
+        assert open_chunked(out).n_rows == N_ROWS
 
 
 def test_fits_columns_carry_tunit_and_tcomm_for_any_reader(model, catalog, tmp_path):

@@ -86,27 +86,7 @@ def read_hdf5(path: Path, key: str | None = None) -> pd.DataFrame:
     import h5py
 
     with h5py.File(path, "r") as fh:
-        node = fh[key] if key else fh
-        if not key and is_qp_layout(fh):
-            raise FormatError(
-                f"{path}: a qp Ensemble file (PDFs), not a table; zphot evaluate and zphot info "
-                "read it, and zphot.pdf.qp.read_qp in Python"
-            )
-        if isinstance(node, h5py.Group) and not any(
-            isinstance(v, h5py.Dataset) for v in node.values()
-        ):
-            groups = [k for k, v in node.items() if isinstance(v, h5py.Group)]
-            if len(groups) != 1:
-                raise FormatError(
-                    f"{path}: groups {', '.join(groups) or '(none)'} but no table at the top "
-                    "level; copy the catalog's group into a file of its own (h5copy -s /GROUP "
-                    "-d /GROUP), or pass key=GROUP in Python"
-                )
-            node = node[groups[0]]
-        if isinstance(node, h5py.Group):  # a table astropy wrote: one compound dataset
-            tables = [v for v in node.values() if isinstance(v, h5py.Dataset) and v.dtype.names]
-            if len(tables) == 1:
-                node = tables[0]
+        node = hdf5_table_node(fh, key)
         if isinstance(node, h5py.Dataset):
             return _from_records(node[()])
         cols = {k: v[()] for k, v in node.items() if isinstance(v, h5py.Dataset) and v.ndim == 1}
@@ -114,6 +94,33 @@ def read_hdf5(path: Path, key: str | None = None) -> pd.DataFrame:
         if len(lengths) != 1:
             raise FormatError(f"datasets in '{node.name}' have different lengths {sorted(lengths)}")
         return _decode_bytes(pd.DataFrame(cols))
+
+
+def hdf5_table_node(fh: object, key: str | None = None) -> object:
+    """The HDF5 node holding the table: ``key``; else the root, or its only group (DC2's
+    ``photometry``); inside it, its only compound dataset (the layout astropy writes)."""
+    import h5py
+
+    node = fh[key] if key else fh
+    if not key and is_qp_layout(fh):
+        raise FormatError(
+            f"{fh.filename}: a qp Ensemble file (PDFs), not a table; zphot evaluate and zphot "
+            "info read it, and zphot.pdf.qp.read_qp in Python"
+        )
+    if isinstance(node, h5py.Group) and not any(isinstance(v, h5py.Dataset) for v in node.values()):
+        groups = [k for k, v in node.items() if isinstance(v, h5py.Group)]
+        if len(groups) != 1:
+            raise FormatError(
+                f"{fh.filename}: groups {', '.join(groups) or '(none)'} but no table at the top "
+                "level; copy the catalog's group into a file of its own (h5copy -s /GROUP "
+                "-d /GROUP), or pass key=GROUP in Python"
+            )
+        node = node[groups[0]]
+    if isinstance(node, h5py.Group):
+        tables = [v for v in node.values() if isinstance(v, h5py.Dataset) and v.dtype.names]
+        if len(tables) == 1:
+            node = tables[0]
+    return node
 
 
 def is_qp_layout(node: object) -> bool:
