@@ -51,3 +51,23 @@ def test_fits_output_with_quantiles_then_evaluate(files, tmp_path):
     scored = zphot("evaluate", out)  # the synthetic catalog's redshifts came along as z_spec
     assert scored.exit_code == 0, scored.output
     assert "sigma_nmad" in scored.stdout
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".h5"])
+def test_evaluate_scores_grid_pdf_columns_on_the_recorded_grid(files, tmp_path, suffix):
+    from zphot import load, read_catalog
+    from zphot.metrics import pdf_metrics
+
+    model, catalog = files
+    out = tmp_path / f"z{suffix}"
+    result = zphot("predict", "--model", model, "--catalog", catalog, "--out", out, "--pdf", "grid")
+    assert result.exit_code == 0, result.output
+    scored = zphot("evaluate", out)
+    assert scored.exit_code == 0, scored.output
+    # The file's grid comes from its metadata: the same CRPS as the model's own PDFs (stored
+    # as float32, hence the tolerance).
+    est = load(model)
+    cat = read_catalog(catalog, est.survey_)
+    want = pdf_metrics(est.predict_pdf(cat).probs, est.grid_.edges, cat.z)["crps"]
+    line = next(row for row in scored.stdout.splitlines() if " crps " in row)
+    assert float(line.split("│")[2]) == pytest.approx(want, abs=2e-5)

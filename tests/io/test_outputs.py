@@ -168,3 +168,17 @@ def test_empty_catalog_gives_empty_files_astropy_reads(model, catalog, tmp_path)
         out = _predict(model, empty, tmp_path / f"z{suffix}").path
         table = Table.read(out, format="ascii.csv") if suffix == ".csv" else _read(out)
         assert len(table) == 0 and "z_phot" in table.colnames, suffix
+
+
+def test_read_provenance_is_the_same_in_every_format(model, catalog, tmp_path, monkeypatch):
+    from zphot.io.assemble import read_provenance
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    found = {}
+    for suffix in (".parquet", ".fits", ".h5", ".ecsv", ".csv"):
+        found[suffix] = read_provenance(_predict(model, catalog, tmp_path / f"z{suffix}").path)
+    assert found.pop(".csv") == {}  # a plain CSV has nowhere to keep it
+    want = found.pop(".parquet")
+    assert want["quantiles"] == [0.025, 0.16, 0.5, 0.84, 0.975] and want["n_bins"] == 40
+    for suffix, meta in found.items():
+        assert meta == want, suffix

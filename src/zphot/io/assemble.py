@@ -20,7 +20,9 @@ Every file is written through :func:`zphot.io.atomic.atomic_path`.
 from __future__ import annotations
 
 import io
+import itertools
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from ..exceptions import CatalogError, ParameterError
 from .atomic import atomic_path
 from .columns import output_table
 
-__all__ = ["OUTPUT_SUFFIXES", "output_format", "assemble_parts"]
+__all__ = ["OUTPUT_SUFFIXES", "output_format", "assemble_parts", "read_provenance"]
 
 #: Output suffix -> format. ``.ecsv`` is CSV with units, descriptions and metadata.
 OUTPUT_SUFFIXES: dict[str, str] = {
@@ -296,3 +298,53 @@ def assemble_parts(
         tmp.unlink()  # the writers create the file (FITS appends to it)
         _WRITERS[fmt](list(parts), tmp, meta)
     return Path(out)
+
+
+def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
+    """The provenance a prediction file holds (see :func:`zphot.scale.stream.file_metadata`),
+    read from its metadata only; keys lower case, ``{}`` for a file without any (plain CSV).
+    """
+    import json
+
+    path = Path(path)
+    fmt = OUTPUT_SUFFIXES.get(path.suffix.lower())
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        raw = (pq.read_schema(path).metadata or {}).get(b"zphot")
+        return json.loads(raw) if raw else {}
+    if fmt == "fits":
+        from astropy.io import fits
+
+        meta: dict[str, Any] = {}
+        for key, value in fits.getheader(path, 1).items():
+            if not _FITS_STRUCTURE.fullmatch(key):
+                old = meta.get(key.lower())
+                meta[key.lower()] = value if old is None else [*np.atleast_1d(old).tolist(), value]
+        return meta
+    if fmt == "hdf5":
+        import h5py
+
+        with h5py.File(path, "r") as fh:
+            node = fh.get(HDF5_DATASET)
+            return {} if node is None else {k: _plain(v) for k, v in node.attrs.items()}
+    if fmt == "ecsv":
+        from astropy.table import meta as table_meta
+
+        with open(path, encoding="utf-8") as fh:
+            header = itertools.takewhile(lambda line: line.startswith("#"), fh)
+            lines = [line[2:].rstrip("\n") for line in header][1:]  # after "%ECSV 1.0"
+        return dict(table_meta.get_header_from_yaml(lines).get("meta", {}))
+    return {}
+
+
+# Keywords of the binary table itself, not of the provenance.
+_FITS_STRUCTURE = re.compile(
+    r"XTENSION|BITPIX|NAXIS\d*|PCOUNT|GCOUNT|TFIELDS|EXTNAME|COMMENT|HISTORY|"
+    r"T(?:TYPE|FORM|UNIT|COMM|DISP|NULL|SCAL|ZERO|DIM)\d+"
+)
+
+
+def _plain(value: Any) -> Any:
+    """An HDF5 attribute as a Python value (NumPy scalars and arrays to numbers and lists)."""
+    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value

@@ -68,7 +68,8 @@ def evaluate(
     if is_qp_file(predictions):
         table, batch = _read_qp(predictions, grid)
     else:
-        table, batch = read_table(predictions), None
+        table = read_table(predictions)
+        batch = _grid_pdfs(table, predictions)
     zs = _truth(table, predictions, z_spec, truth, id_column)
     zp = _estimates(table, predictions, z_phot, batch)
     ok = np.isfinite(zp) & np.isfinite(zs)
@@ -89,6 +90,27 @@ def _read_qp(path: Path, grid: str | None) -> tuple[pd.DataFrame, PDFBatch]:
 
     batch, ancil = read_qp(path, parse_grid(grid) if grid else qp_grid(path))
     return pd.DataFrame({k: v for k, v in ancil.items() if np.ndim(v) == 1}), batch
+
+
+def _grid_pdfs(table: pd.DataFrame, path: Path) -> PDFBatch | None:
+    """The PDFs of a predictions file written with --pdf grid (columns pdf_000...), on the grid
+    its metadata records; None for a file without them."""
+    from ...io.assemble import read_provenance
+    from ...io.columns import pdf_columns
+    from ...pdf.batch import PDFBatch
+    from ...pdf.grid import RedshiftGrid
+
+    if "pdf_000" not in table.columns:
+        return None
+    meta = read_provenance(path)
+    if not {"z_min", "z_max", "n_bins"} <= set(meta):
+        return None  # a plain CSV: the grid is not in the file
+    grid = RedshiftGrid(float(meta["z_min"]), float(meta["z_max"]), int(meta["n_bins"]))
+    names = pdf_columns(grid.n_bins)
+    missing = [c for c in names if c not in table.columns]
+    if missing:
+        raise MissingColumnError(str(path), missing[0], list(map(str, table.columns)))
+    return PDFBatch.normalised(table[names].to_numpy(np.float64), grid)
 
 
 def parse_grid(text: str) -> RedshiftGrid:
