@@ -196,6 +196,7 @@ def test_grid_pdf_partitioned_and_metadata(models, catalog_file, tmp_path):
     np.testing.assert_array_equal(got[pcols].to_numpy(), probs.astype(np.float16))
     meta = json.loads(pq.read_schema(folder / "part-00000001.parquet").metadata[b"zphot"])
     assert {k: meta[k] for k in ("z_min", "z_max", "n_bins")} == est.grid_.to_dict()
+    assert meta["grid"] == est.grid_.to_dict()
     assert meta["pdf"] == "grid"
     assert meta["fingerprint"] == est.fingerprint_
     assert not work_dir(folder).exists()

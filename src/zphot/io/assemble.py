@@ -288,21 +288,24 @@ def assemble_parts(
     out : str or PathLike
         The file to write; its suffix names the format unless ``format`` is given.
     meta : mapping
-        Provenance for the table metadata (flat: str, int, float or lists of them).
+        Provenance for the table metadata: str, int, float or lists of them (nested
+        mappings are left out; Parquet keeps them in the parts' own ``zphot`` JSON key).
     format : {"parquet", "fits", "hdf5", "ecsv", "csv"}, optional
     overwrite : bool
         Replace an existing ``out``.
     """
     fmt = format or output_format(out)
+    flat = {k: v for k, v in meta.items() if not isinstance(v, dict)}
     with atomic_path(out, overwrite=overwrite) as tmp:
         tmp.unlink()  # the writers create the file (FITS appends to it)
-        _WRITERS[fmt](list(parts), tmp, meta)
+        _WRITERS[fmt](list(parts), tmp, flat)
     return Path(out)
 
 
 def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
     """The provenance a prediction file holds (see :func:`zphot.scale.stream.file_metadata`),
-    read from its metadata only; keys lower case, ``{}`` for a file without any (plain CSV).
+    read from its metadata only: the same flat mapping for every format, keys lower case,
+    ``{}`` for a file without any (plain CSV).
     """
     import json
 
@@ -312,7 +315,8 @@ def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
         import pyarrow.parquet as pq
 
         raw = (pq.read_schema(path).metadata or {}).get(b"zphot")
-        return json.loads(raw) if raw else {}
+        meta = json.loads(raw) if raw else {}
+        return {k: v for k, v in meta.items() if not isinstance(v, dict)}
     if fmt == "fits":
         from astropy.io import fits
 

@@ -298,8 +298,10 @@ def file_metadata(
     """The provenance a prediction file records: its table metadata in every format (and the
     JSON of the Parquet schema metadata key ``zphot``).
 
-    Flat (text, numbers, a list of levels), so FITS headers hold it as keywords. ``created``
-    (UTC, ISO 8601) is when the run started; a resumed run keeps its first start.
+    Flat (text, numbers, a list of levels) but for ``grid``, which only the JSON key keeps: the
+    table metadata holds ``z_min``, ``z_max`` and ``n_bins``, so FITS headers hold all of it as
+    keywords. ``created`` (UTC, ISO 8601) is when the run started; a resumed run keeps its
+    first start.
     """
     from .. import __version__
 
@@ -316,6 +318,7 @@ def file_metadata(
         "z_min": float(grid.z_min),
         "z_max": float(grid.z_max),
         "n_bins": int(grid.n_bins),
+        "grid": grid.to_dict(),  # the same three again, as readers of the JSON key expect
         "created": created or now_utc(),
         "source": str(Path(source).resolve()),
     } | {k: v for k, v in asdict(spec).items() if v is not None}
