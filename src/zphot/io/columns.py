@@ -44,8 +44,8 @@ COLUMNS: dict[str, tuple[str | None, str]] = {
     "z_phot": ("", "photometric redshift: the {point} of the redshift PDF"),
     "z_phot_bulk": (
         "",
-        "bulk photometric redshift of a Step 4 bias-corrected model (Lin et al. 2022), "
-        "for n(z) and mean-redshift work",
+        "bulk redshift of a Step 4 bias-corrected model (Lin et al. 2022): its mean "
+        "residual is flat in bins of z_phot, for samples of many galaxies",
     ),
     "z_err": ("", "half the central 68% credible interval, (z_hi - z_lo) / 2"),
     "z_lo": ("", "lower end of the central 68% credible interval (PDF quantile 0.16)"),
