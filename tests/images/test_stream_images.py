@@ -56,7 +56,7 @@ def test_parquet_catalog_pointing_at_a_cube(model, blob_data, tmp_path):
     result = predict_catalog(
         est, src, tmp_path / "q.parquet", chunk_size=97, spec=zphot.scale.OutputSpec(pdf="grid")
     )
-    probs = pd.read_parquet(result.path).filter(like="p_").to_numpy()
+    probs = pd.read_parquet(result.path).filter(like="pdf_").to_numpy()
     np.testing.assert_allclose(probs, est.predict_pdf(cat).probs.astype(np.float32), atol=1e-6)
 
 

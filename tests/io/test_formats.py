@@ -16,6 +16,7 @@ FORMAT_SUFFIX = {
     "fits": ".fits",
     "hdf5": ".hdf5",
     "csv": ".csv",
+    "ecsv": ".ecsv",
     "npy": ".npy",
 }
 
@@ -199,7 +200,8 @@ def test_hdf5_ambiguous_groups_and_ragged_columns(tmp_path):
     with h5py.File(path, "w") as fh:
         fh.create_group("a").create_dataset("x", data=[1.0])
         fh.create_group("b").create_dataset("x", data=[1.0])
-    with pytest.raises(FormatError, match=r"key=.*'a', 'b'"):
+    # Advice a command-line user can follow (h5copy), not only a Python argument.
+    with pytest.raises(FormatError, match=r"two.h5: groups a, b but no table .*h5copy"):
         read_table(path)
     ragged = tmp_path / "ragged.h5"
     with h5py.File(ragged, "w") as fh:
@@ -207,6 +209,17 @@ def test_hdf5_ambiguous_groups_and_ragged_columns(tmp_path):
         fh.create_dataset("y", data=[1.0])
     with pytest.raises(FormatError, match="different lengths"):
         read_table(ragged)
+
+
+def test_qp_file_is_named_as_such(tmp_path):
+    """A qp Ensemble's layout (meta/pdf_name + data) is recognised, not taken for a catalog."""
+    path = tmp_path / "pz.hdf5"
+    with h5py.File(path, "w") as fh:
+        fh.create_group("meta").create_dataset("pdf_name", data=[b"hist"])
+        fh.create_group("data").create_dataset("pdfs", data=np.ones((2, 3)))
+        fh.create_group("ancil").create_dataset("zmode", data=[0.1, 0.2])
+    with pytest.raises(FormatError, match="pz.hdf5: a qp Ensemble file .*zphot evaluate"):
+        read_table(path)
 
 
 def test_npy_needs_named_columns(tmp_path):

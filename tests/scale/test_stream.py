@@ -127,8 +127,10 @@ def test_chunked_equals_whole_file(models, catalog_file, tmp_path, name):
     expected = est.predict_table(whole, batch)
     expected.insert(0, "objid", whole.table["objid"].to_numpy())
     expected["z_spec"] = whole.z
-    for j, q in enumerate(batch.quantiles(spec.quantiles).T):
-        expected[f"z_q{spec.quantiles[j]:g}"] = q
+    # The levels 0.025, 0.16, 0.5, 0.84, 0.975, named by their digits after "0.".
+    names = ["z_q025", "z_q16", "z_q50", "z_q84", "z_q975"]
+    for name, q in zip(names, batch.quantiles(spec.quantiles).T, strict=True):
+        expected[name] = q
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got["out_of_coverage"].iloc[9] and not got["out_of_coverage"].iloc[:5].any()
     # One chunk or many: the same bytes.
@@ -188,12 +190,14 @@ def test_grid_pdf_partitioned_and_metadata(models, catalog_file, tmp_path):
     ]
     got = pd.read_parquet(folder)  # pyarrow skips the _zphot.json manifest
     n_bins = est.grid_.n_bins
-    pcols = [c for c in got.columns if c.startswith("p_")]
-    assert len(pcols) == n_bins and got[pcols[0]].dtype == np.float16
+    pcols = [c for c in got.columns if c.startswith("pdf_")]
+    assert pcols == [f"pdf_{k:03d}" for k in range(n_bins)] and got[pcols[0]].dtype == np.float16
     probs = est.predict_pdf(read_catalog(catalog_file, est.survey_)).probs
     np.testing.assert_array_equal(got[pcols].to_numpy(), probs.astype(np.float16))
     meta = json.loads(pq.read_schema(folder / "part-00000001.parquet").metadata[b"zphot"])
-    assert meta["grid"] == est.grid_.to_dict() and meta["pdf"] == "grid"
+    assert {k: meta[k] for k in ("z_min", "z_max", "n_bins")} == est.grid_.to_dict()
+    assert meta["grid"] == est.grid_.to_dict()
+    assert meta["pdf"] == "grid"
     assert meta["fingerprint"] == est.fingerprint_
     assert not work_dir(folder).exists()
 
@@ -283,7 +287,11 @@ predict_catalog(load(model), source, out, chunk_size=int(chunk), progress=progre
 """
 
 
-def test_killed_run_resumes_to_the_uninterrupted_file(model_file, catalog_file, tmp_path):
+def test_killed_run_resumes_to_the_uninterrupted_file(
+    model_file, catalog_file, tmp_path, monkeypatch
+):
+    # One start time for every run here (the killed one too), so the files match byte for byte.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     out, marker = tmp_path / "z.parquet", tmp_path / "marker"
     script = tmp_path / "run.py"
     script.write_text(KILLED_RUN)
@@ -345,7 +353,7 @@ def test_cli_predict_streams_with_options(model_file, catalog_file, tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     got = pd.read_parquet(out)
-    assert got.columns[0] == "objid" and "z_q0.5" in got.columns and len(got) == N_ROWS
+    assert got.columns[0] == "objid" and "z_q50" in got.columns and len(got) == N_ROWS
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 2 and "--overwrite" in again.output
     bad = CliRunner().invoke(app, [*args, "--overwrite", "--pdf", "all"])

@@ -263,16 +263,10 @@ def _fits_chunks(
 
 
 def _hdf5_node(fh: Any, key: str | None) -> Any:
-    """The node ``read_hdf5`` reads: ``key``, else the root, else its only group."""
-    import h5py
+    """The node ``read_hdf5`` reads (see :func:`zphot.io.formats.hdf5_table_node`)."""
+    from .formats import hdf5_table_node
 
-    node = fh[key] if key else fh
-    if isinstance(node, h5py.Group) and not any(isinstance(v, h5py.Dataset) for v in node.values()):
-        groups = [k for k, v in node.items() if isinstance(v, h5py.Group)]
-        if len(groups) != 1:
-            raise FormatError(f"pass key= one of the groups {groups}")
-        node = node[groups[0]]
-    return node
+    return hdf5_table_node(fh, key)
 
 
 def _hdf5_layout(node: Any) -> tuple[list[str], int]:

@@ -6,6 +6,7 @@ astropy, h5py, pandas, numpy); the registry is what the rest of zphot sees.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -85,14 +86,7 @@ def read_hdf5(path: Path, key: str | None = None) -> pd.DataFrame:
     import h5py
 
     with h5py.File(path, "r") as fh:
-        node = fh[key] if key else fh
-        if isinstance(node, h5py.Group) and not any(
-            isinstance(v, h5py.Dataset) for v in node.values()
-        ):
-            groups = [k for k, v in node.items() if isinstance(v, h5py.Group)]
-            if len(groups) != 1:
-                raise FormatError(f"pass key= one of the groups {groups}")
-            node = node[groups[0]]
+        node = hdf5_table_node(fh, key)
         if isinstance(node, h5py.Dataset):
             return _from_records(node[()])
         cols = {k: v[()] for k, v in node.items() if isinstance(v, h5py.Dataset) and v.ndim == 1}
@@ -100,6 +94,55 @@ def read_hdf5(path: Path, key: str | None = None) -> pd.DataFrame:
         if len(lengths) != 1:
             raise FormatError(f"datasets in '{node.name}' have different lengths {sorted(lengths)}")
         return _decode_bytes(pd.DataFrame(cols))
+
+
+def hdf5_table_node(fh: object, key: str | None = None) -> object:
+    """The HDF5 node holding the table: ``key``; else the root, or its only group (DC2's
+    ``photometry``); inside it, its only compound dataset (the layout astropy writes)."""
+    import h5py
+
+    node = fh[key] if key else fh
+    if not key and is_qp_layout(fh):
+        raise FormatError(
+            f"{fh.filename}: a qp Ensemble file (PDFs), not a table; zphot evaluate and zphot "
+            "info read it, and zphot.pdf.qp.read_qp in Python"
+        )
+    if isinstance(node, h5py.Group) and not any(isinstance(v, h5py.Dataset) for v in node.values()):
+        groups = [k for k, v in node.items() if isinstance(v, h5py.Group)]
+        if len(groups) != 1:
+            raise FormatError(
+                f"{fh.filename}: groups {', '.join(groups) or '(none)'} but no table at the top "
+                "level; copy the catalog's group into a file of its own (h5copy -s /GROUP "
+                "-d /GROUP), or pass key=GROUP in Python"
+            )
+        node = node[groups[0]]
+    if isinstance(node, h5py.Group):
+        tables = [v for v in node.values() if isinstance(v, h5py.Dataset) and v.dtype.names]
+        if len(tables) == 1:
+            node = tables[0]
+    return node
+
+
+def is_qp_layout(node: object) -> bool:
+    """Whether an open HDF5 file is laid out as a qp Ensemble (``meta/pdf_name`` and ``data``)."""
+    import h5py
+
+    meta = node.get("meta") if isinstance(node, h5py.Group) else None
+    return isinstance(meta, h5py.Group) and "pdf_name" in meta and "data" in node
+
+
+def is_qp_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an HDF5 file laid out as a qp Ensemble (from zphot, RAIL or qp)."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    with open(path, "rb") as fh:
+        if not fh.read(8).startswith(b"\x89HDF\r\n\x1a\n"):
+            return False
+    with h5py.File(path, "r") as fh:
+        return is_qp_layout(fh)
 
 
 def write_hdf5(table: pd.DataFrame, path: Path) -> None:
@@ -126,6 +169,23 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False)
 
 
+# --- ECSV (CSV with astropy's YAML header: units, descriptions, metadata) ----------------------
+
+
+def read_ecsv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    from astropy.table import Table
+
+    table = Table.read(path, format="ascii.ecsv")
+    frame = table.to_pandas(index=False)
+    return _decode_bytes(frame[columns] if columns else frame)
+
+
+def write_ecsv(table: pd.DataFrame, path: Path) -> None:
+    from astropy.table import Table
+
+    Table.from_pandas(table).write(path, format="ascii.ecsv", delimiter=",", overwrite=True)
+
+
 # --- NumPy structured .npy --------------------------------------------------------------------
 
 
@@ -147,4 +207,5 @@ register_format("parquet", (".parquet", ".pq"), b"PAR1", read_parquet, write_par
 register_format("fits", (".fits", ".fit", ".fits.gz"), b"SIMPLE  =", read_fits, write_fits)
 register_format("hdf5", (".hdf5", ".h5", ".hdf"), b"\x89HDF\r\n\x1a\n", read_hdf5, write_hdf5)
 register_format("npy", (".npy",), b"\x93NUMPY", read_npy, write_npy)
+register_format("ecsv", (".ecsv",), None, read_ecsv, write_ecsv)  # before csv: .ecsv ends in .csv
 register_format("csv", (".csv", ".tsv", ".txt"), None, read_csv, write_csv)

@@ -35,6 +35,7 @@ from .stream import (
     PART_NAME,
     OutputSpec,
     StreamResult,
+    check_output,
     estimator_columns,
     file_metadata,
     finish_parts,
@@ -159,6 +160,7 @@ def predict_dask(
     estimator = load(model) if isinstance(model, str | os.PathLike) else model
     survey = survey or estimator.survey_
     out = Path(out)
+    check_output(out, partitioned)
     table = open_chunked(source)
     if table.format != "parquet":
         raise ParameterError(
@@ -197,12 +199,12 @@ def predict_dask(
         predicted = frames.map_partitions(
             _predict_partition, plugin.name, survey, spec, str(table.path), meta=meta
         )
-        metadata = json.dumps(file_metadata(estimator, spec, table.path)).encode()
+        metadata = file_metadata(estimator, spec, table.path)
         predicted.to_parquet(
             work,
             write_index=False,
             name_function=PART_NAME.format,
-            custom_metadata={METADATA_KEY: metadata},
+            custom_metadata={METADATA_KEY: json.dumps(metadata).encode()},
             write_metadata_file=False,
         )
     finally:
@@ -212,7 +214,7 @@ def predict_dask(
 
     parts = parquet_files(work)
     n_rows = sum(_rows(p) for p in parts)
-    finish_parts(work, parts, out, partitioned)
+    finish_parts(work, parts, out, partitioned, metadata)
     seconds = time.perf_counter() - t0
     logger.debug("%d rows in %d partitions -> %s (%.1f s)", n_rows, len(parts), out, seconds)
     return StreamResult(out, n_rows, len(parts), 0, seconds)

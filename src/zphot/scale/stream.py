@@ -15,6 +15,7 @@ and inside it the estimator sees sub-batches sized so one (rows, grid bins) arra
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +34,11 @@ from numpy.typing import NDArray
 
 from ..catalog.bands import Survey
 from ..catalog.catalog import Catalog
-from ..exceptions import CatalogError, MissingColumnError, OverwriteError, ParameterError
+from ..exceptions import MissingColumnError, OverwriteError, ParameterError
+from ..io.assemble import OUTPUT_SUFFIXES, assemble_parts, output_format
 from ..io.atomic import atomic_path
 from ..io.chunks import ChunkedTable, open_chunked, parquet_files
+from ..io.columns import pdf_columns, quantile_column
 from ..pdf.batch import PDFBatch
 
 __all__ = [
@@ -47,9 +51,10 @@ __all__ = [
     "input_columns",
     "estimator_columns",
     "auto_chunk_size",
+    "check_output",
     "file_metadata",
+    "now_utc",
     "finish_parts",
-    "merge_parts",
     "replace_path",
     "work_dir",
 ]
@@ -86,9 +91,10 @@ class OutputSpec:
     ----------
     pdf : {"none", "quantiles", "grid"}
         ``none``: point estimate and 68% interval only. ``quantiles``: also one column
-        ``z_q<level>`` per level of ``quantiles``. ``grid``: also the probability of every bin of
-        the model's grid, one column ``p_<centre>`` each (the exact edges are in the file's
-        metadata).
+        ``z_qDD`` per level ``0.DD`` of ``quantiles`` (``z_q025``, ``z_q50``...). ``grid``:
+        also the probability of every bin of the model's grid, one column ``pdf_KKK`` per bin
+        (``z_min``, ``z_max`` and ``n_bins`` are in the file's metadata, each bin's edges in its
+        column description); see :mod:`zphot.io.columns`.
     pdf_dtype : {"float32", "float16"}
         Storage type of grid probabilities; float16 halves the file and keeps about three
         significant digits (probabilities below ~6e-8 become 0).
@@ -209,15 +215,6 @@ def estimator_columns(
     return extra, {c: v for c, v in wanted.items() if v is not None}
 
 
-def _column_names(prefix: str, values: NDArray[np.float64]) -> list[str]:
-    """``prefix`` + value with the fewest decimals (at least 4) that keeps names distinct."""
-    for digits in range(4, 13):
-        names = [f"{prefix}{v:.{digits}f}" for v in values]
-        if len(set(names)) == len(names):
-            return names
-    return [f"{prefix}{v!r}" for v in values]
-
-
 def _predict_batch(
     estimator: Any, cat: Catalog, spec: OutputSpec, keep_probs: bool
 ) -> tuple[pd.DataFrame, PDFBatch | None]:
@@ -237,10 +234,10 @@ def _predict_batch(
     if spec.pdf == "quantiles":
         q = batch.quantiles(spec.quantiles)
         for j, level in enumerate(spec.quantiles):
-            table[f"z_q{level:g}"] = q[:, j]
+            table[quantile_column(level)] = q[:, j]
     elif spec.pdf == "grid":
         probs = pd.DataFrame(
-            batch.probs.astype(spec.pdf_dtype), columns=_column_names("p_", batch.grid.centres)
+            batch.probs.astype(spec.pdf_dtype), columns=pdf_columns(batch.grid.n_bins)
         )
         table = pd.concat([table, probs], axis=1)
     return table, batch
@@ -321,28 +318,67 @@ def auto_chunk_size(n_bins: int, spec: OutputSpec, keep_probs: bool = False) -> 
     return _NARROW_CHUNK
 
 
-def file_metadata(estimator: Any, spec: OutputSpec, source: str | os.PathLike) -> dict:
-    """What a prediction file records about itself (Parquet schema metadata key ``zphot``).
+def file_metadata(
+    estimator: Any, spec: OutputSpec, source: str | os.PathLike, created: str | None = None
+) -> dict:
+    """The provenance a prediction file records: its table metadata in every format (and the
+    JSON of the Parquet schema metadata key ``zphot``).
 
-    No timestamps: the same model, catalog and options give the same bytes.
+    Flat (text, numbers, a list of levels) but for ``grid``, which only the JSON key keeps: the
+    table metadata holds ``z_min``, ``z_max`` and ``n_bins``, so FITS headers hold all of it as
+    keywords. ``created`` (UTC, ISO 8601) is when the run started; a resumed run keeps its
+    first start.
     """
     from .. import __version__
 
     grid = estimator.grid_
+    params = json.dumps(_jsonable(estimator.get_params()), sort_keys=True)
     meta: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "zphot_version": __version__,
-        "estimator": estimator.name,
+        "model": estimator.name,
+        "params_sha256": hashlib.sha256(params.encode()).hexdigest(),
         "fingerprint": estimator.fingerprint_,
         "point": estimator.get_params().get("point", "mode"),
-        "grid": grid.to_dict(),
+        "z_min": float(grid.z_min),
+        "z_max": float(grid.z_max),
+        "n_bins": int(grid.n_bins),
+        "grid": grid.to_dict(),  # the same three again, as readers of the JSON key expect
+        "created": created or now_utc(),
         "source": str(Path(source).resolve()),
-    } | {k: v for k, v in asdict(spec).items()}
+    } | {k: v for k, v in asdict(spec).items() if v is not None}
     meta["quantiles"] = list(spec.quantiles)
     if spec.pdf == "grid":
-        meta["pdf_values"] = "probability per bin; bin edges = linspace(z_min, z_max, n_bins + 1)"
+        meta["pdf_columns"] = (
+            "pdf_KKK is the probability of grid bin KKK, which spans z_min + KKK * dz to "
+            "z_min + (KKK + 1) * dz, dz = (z_max - z_min) / n_bins"
+        )
     return meta
+
+
+def now_utc() -> str:
+    """The current UTC time to the second, ISO 8601 (the ``created`` of a prediction file).
+
+    ``SOURCE_DATE_EPOCH`` (seconds, the reproducible-builds convention) replaces the clock, so
+    a pipeline that sets it gets the same bytes from the same inputs.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return when.isoformat(timespec="seconds")
+
+
+def check_output(out: Path, partitioned: bool) -> str:
+    """The format ``out`` will be written in; a one-line error for an unknown suffix, or a
+    partitioned dataset named as another format."""
+    if not partitioned:
+        return output_format(out)
+    if OUTPUT_SUFFIXES.get(out.suffix.lower(), "parquet") != "parquet":
+        raise ParameterError(
+            f"{out}: a partitioned output is a folder of Parquet parts; name it without a "
+            "suffix or with .parquet"
+        )
+    return "parquet"
 
 
 # --- work folder and manifest -----------------------------------------------------------------
@@ -394,7 +430,11 @@ def _start_manifest(work: Path, key: dict, resume: bool, overwrite: bool) -> dic
             )
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    manifest = {"format": "zphot-stream", "format_version": FORMAT_VERSION} | key | {"parts": []}
+    manifest = (
+        {"format": "zphot-stream", "format_version": FORMAT_VERSION}
+        | key
+        | {"created": now_utc(), "parts": []}
+    )
     _write_json(manifest_path, manifest)
     return manifest
 
@@ -450,29 +490,11 @@ def _qp_chunks(
         yield PDFBatch(probs, estimator.grid_), arrays
 
 
-def merge_parts(parts: list[Path], out: Path, overwrite: bool = False) -> None:
-    """Concatenate part files into one Parquet file, one part in memory at a time."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(parts[0])
-    with atomic_path(out, overwrite=overwrite) as tmp, pq.ParquetWriter(tmp, schema) as writer:
-        for part in parts:
-            table = pq.read_table(part)
-            if not table.schema.equals(schema, check_metadata=False):
-                try:
-                    table = table.cast(schema)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                    raise CatalogError(
-                        f"{part.name}: column types differ from the first chunk's ({exc}); a "
-                        "CSV column typed differently in some rows? convert the catalog to "
-                        "Parquet first"
-                    ) from exc
-            writer.write_table(table)
-
-
-def finish_parts(work: Path, parts: list[Path], out: Path, partitioned: bool) -> None:
-    """Put a finished run in place: the work folder itself as a dataset, or the merged file.
+def finish_parts(
+    work: Path, parts: list[Path], out: Path, partitioned: bool, metadata: dict | None = None
+) -> None:
+    """Put a finished run in place: the work folder itself as a dataset, or one file in the
+    format ``out``'s suffix names (see :mod:`zphot.io.assemble`), ``metadata`` its provenance.
 
     Either replaces an existing ``out`` (file or folder) only once the new one is complete;
     callers have already refused to overwrite where that was not asked for.
@@ -480,8 +502,9 @@ def finish_parts(work: Path, parts: list[Path], out: Path, partitioned: bool) ->
     if partitioned:
         replace_path(work, out)
         return
-    merged = work / "_merged.parquet"
-    merge_parts(parts, merged, overwrite=True)
+    fmt = output_format(out)
+    merged = work / f"_merged{out.suffix.lower()}"
+    assemble_parts(parts, merged, metadata or {}, format=fmt, overwrite=True)
     replace_path(merged, out)
     shutil.rmtree(work)
 
@@ -530,7 +553,10 @@ def predict_catalog(
     source : str or PathLike
         Parquet file or dataset folder, FITS, HDF5, CSV or structured ``.npy``.
     out : str or PathLike
-        Parquet file to write (a folder of parts with ``partitioned=True``).
+        File to write, in the format its suffix names: ``.parquet``/``.pq``, ``.fits``/``.fit``,
+        ``.h5``/``.hdf5``, ``.ecsv`` or ``.csv`` (a folder of Parquet parts with
+        ``partitioned=True``). Columns carry units and descriptions, the table the provenance
+        (:func:`file_metadata`).
     survey : Survey, optional
         Column mapping of ``source``; the estimator's training survey by default.
     spec : OutputSpec, optional
@@ -572,6 +598,7 @@ def predict_catalog(
     spec = spec or OutputSpec()
     survey = survey or estimator.survey_
     out = Path(out)
+    check_output(out, partitioned)
     qp_path = None if qp is None else Path(qp)
     table = open_chunked(source, format, **(read_options or {}))
     extra, constants = estimator_columns(estimator, table.columns, str(table.path))
@@ -617,7 +644,7 @@ def predict_catalog(
     manifest = _start_manifest(work, key, resume, overwrite)
     parts: list[dict] = manifest["parts"]
     resumed_at = parts[-1]["stop"] if parts else 0
-    metadata = file_metadata(estimator, spec, table.path)
+    metadata = file_metadata(estimator, spec, table.path, manifest.get("created"))
     if keep_probs:
         (work / "_qp").mkdir(exist_ok=True)
     if progress is not None:
@@ -653,7 +680,7 @@ def predict_catalog(
             qp_path, _qp_chunks(work, parts, estimator), n_rows, qp_kind, overwrite=True
         )
         shutil.rmtree(work / "_qp")
-    finish_parts(work, [work / p["file"] for p in parts], out, partitioned)
+    finish_parts(work, [work / p["file"] for p in parts], out, partitioned, metadata)
     seconds = time.perf_counter() - t0
     logger.debug("%d rows in %d parts -> %s (%.1f s)", n_rows, len(parts), out, seconds)
     return StreamResult(out, n_rows, len(parts), resumed_at, seconds, qp_path)

@@ -109,7 +109,12 @@ def predict(
         ),
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Parquet file to write (a folder with --partitioned).")
+        Path,
+        typer.Option(
+            "--out",
+            help="File to write, its format from the suffix: .parquet/.pq, .fits/.fit, "
+            ".h5/.hdf5, .ecsv (CSV with units), .csv (a Parquet folder with --partitioned).",
+        ),
     ],
     preset: Preset = None,
     survey: SurveyFile = None,
