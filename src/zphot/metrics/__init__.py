@@ -2,47 +2,27 @@
 
 Point estimates (:mod:`~zphot.metrics.point`), redshift-binned residuals
 (:mod:`~zphot.metrics.binned`), n(z) fidelity (:mod:`~zphot.metrics.nz`) and gridded PDFs
-(:mod:`~zphot.metrics.pdf`).
+(:mod:`~zphot.metrics.pdf`). Names load on first use (:mod:`zphot._lazy`): SciPy with them.
 """
 
-from __future__ import annotations
+from .._lazy import attach
 
-from zphot.metrics.binned import binned_residuals, max_abs_binned_mean, residual_curves
-from zphot.metrics.nz import nz_fidelity, nz_histograms, nz_ks, nz_wasserstein
-from zphot.metrics.pdf import crps, hdi_coverage, pdf_metrics, pit, pit_cvm, pit_ks
-from zphot.metrics.point import (
-    NMAD_SCALE,
-    bias,
-    dz,
-    mse,
-    outlier_fraction,
-    outlier_key,
-    point_metrics,
-    r2,
-    sigma_nmad,
+__all__, __getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".binned": ["binned_residuals", "max_abs_binned_mean", "residual_curves"],
+        ".nz": ["nz_fidelity", "nz_histograms", "nz_ks", "nz_wasserstein"],
+        ".pdf": ["crps", "hdi_coverage", "pdf_metrics", "pit", "pit_cvm", "pit_ks"],
+        ".point": [
+            "NMAD_SCALE",
+            "bias",
+            "dz",
+            "mse",
+            "outlier_fraction",
+            "outlier_key",
+            "point_metrics",
+            "r2",
+            "sigma_nmad",
+        ],
+    },
 )
-
-__all__ = [
-    "NMAD_SCALE",
-    "bias",
-    "binned_residuals",
-    "crps",
-    "dz",
-    "hdi_coverage",
-    "max_abs_binned_mean",
-    "mse",
-    "nz_fidelity",
-    "nz_histograms",
-    "nz_ks",
-    "nz_wasserstein",
-    "outlier_fraction",
-    "outlier_key",
-    "pdf_metrics",
-    "pit",
-    "pit_cvm",
-    "pit_ks",
-    "point_metrics",
-    "r2",
-    "residual_curves",
-    "sigma_nmad",
-]
