@@ -10,14 +10,13 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 __all__ = ["attach"]
 
 
 def attach(
     package: str, exports: Mapping[str, Sequence[str]]
-) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
+) -> tuple[list[str], Callable[[str], object], Callable[[], list[str]]]:
     """``__all__``, ``__getattr__`` and ``__dir__`` for ``package``.
 
     Parameters
@@ -30,7 +29,7 @@ def attach(
     """
     where = {name: module for module, names in exports.items() for name in names}
 
-    def __getattr__(name: str) -> Any:  # noqa: N807 - the module-level hook of PEP 562
+    def __getattr__(name: str) -> object:  # noqa: N807 - the module-level hook of PEP 562
         if name not in where:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(where[name], package), name)
