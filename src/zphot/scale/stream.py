@@ -300,7 +300,7 @@ def file_metadata(estimator: Any, spec: OutputSpec, source: str | os.PathLike) -
 
     No timestamps: the same model, catalog and options give the same bytes.
     """
-    from .. import __version__
+    from .._version import __version__
 
     grid = estimator.grid_
     meta: dict[str, Any] = {
