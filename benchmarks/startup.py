@@ -1,11 +1,12 @@
 """Start-up time of ``import zphot``, ``zphot --help`` and ``zphot --version``, and install size.
 
-    python benchmarks/startup.py [--src DIR] [--runs 9] [--out JSON]
+    python benchmarks/startup.py [--src DIR | --rev REV] [--runs 9] [--out JSON]
 
 Each command runs ``--runs`` times in a fresh interpreter (the commands interleaved, so a burst
 of other work on a shared machine hits them alike) with ``PYTHONPATH=DIR``: ``--src`` picks the
-source tree timed (``/work/main/src`` for main's code, this checkout's ``src`` by default), so
-two trees are compared in the same environment. ``python -c pass`` is timed too: the
+source tree timed (this checkout's ``src`` by default), ``--rev`` this repository's ``src`` at a
+git revision (exported to a temporary folder), so two versions of the code are compared in the
+same environment. ``python -c pass`` is timed too: the
 interpreter's own share. Figures are wall times, median and spread (min, max, quartiles); the
 issue's targets (under 1 s for the CLI, 0.5 s for the import) are for a quiet 2-core machine, so
 the load average is recorded with them.
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,23 +102,46 @@ def revision(src: Path) -> str:
     return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
 
 
+def export_src(rev: str, into: Path) -> Path:
+    """This repository's ``src`` at ``rev``, unpacked under ``into``."""
+    archive = subprocess.run(
+        ["git", "archive", rev, "src"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--src", type=Path, default=ROOT / "src")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--src", type=Path, default=ROOT / "src")
+    which.add_argument("--rev", help="a git revision of this repository, e.g. main")
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/startup.json")
     args = parser.parse_args(argv)
-    src = args.src.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.rev:
+            src = export_src(args.rev, Path(tmp))
+            rev = subprocess.run(
+                ["git", "rev-parse", "--short", args.rev], cwd=ROOT, capture_output=True, text=True
+            ).stdout.strip()
+        else:
+            src = args.src.resolve()
+            rev = revision(src)
+        return measure(src, rev, args.runs, args.out, argv)
+
+
+def measure(src: Path, rev: str, runs: int, out: Path, argv: list[str]) -> dict:
     report = provenance([__file__, *argv]) | {
-        "timed_tree": {"src": str(src), "git_revision": revision(src)},
-        "runs": args.runs,
+        "timed_tree": {"src": str(src), "git_revision": rev},
+        "runs": runs,
     }
     report["load_average_before"] = os.getloadavg()
-    report["times"] = time_commands(commands(sys.executable), src, args.runs)
+    report["times"] = time_commands(commands(sys.executable), src, runs)
     report["load_average_after"] = os.getloadavg()
     report["install"] = install_size()
-    write_json(args.out, report)
-    print(f"| {src} ({report['timed_tree']['git_revision']}) | median s (min-max) |")
+    write_json(out, report)
+    print(f"| {src} ({rev}) | median s (min-max) |")
     for name, t in report["times"].items():
         note = "" if t["exit_codes"] == [0] else f" exit {t['exit_codes']}"
         print(f"| `{name}` | {t['median_s']:.2f} ({t['min_s']:.2f}-{t['max_s']:.2f}){note} |")
