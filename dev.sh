@@ -10,7 +10,10 @@ setup() {
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   fi
-  # torch==2.13.0 is pinned in pyproject.toml: pip takes the CPU build available locally.
+  # torch first, pinned: torch==2.13.0 is the CPU build on this machine's disk, while any other
+  # spec (pyproject.toml's range included) lets pip pick a multi-GB CUDA build from PyPI. The
+  # project's torch>=2.2,<3 is then satisfied, so installing it adds no other torch.
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
   export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pkgutil
 import subprocess
@@ -66,3 +67,53 @@ def test_import_zphot_does_not_import_heavy_dependencies():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def _loaded_after(statement: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``statement``."""
+    src = str(Path(zphot.__file__).resolve().parents[1])
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    code = (
+        f"import json, sys\n{statement}\n"
+        f"print(json.dumps([m for m in {modules!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+# The science stack: what makes an import take seconds, loaded only by the code that uses it.
+SCIENCE = ("sklearn", "torch", "lightgbm", "matplotlib", "scipy", "pandas", "astropy")
+
+
+def test_import_zphot_loads_no_science_stack():
+    assert _loaded_after("import zphot", SCIENCE) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "absent"),
+    [
+        # A survey TOML is read without pandas or astropy (the CLI's option help needs it).
+        ("from zphot.catalog import load_survey; load_survey('lsst')", SCIENCE),
+        # The estimator registry answers without importing any estimator.
+        ("from zphot.estimators import estimator_class", SCIENCE),
+        # Bias-correction pieces need no torch.
+        ("from zphot.debias import soft_labels", ("torch", "sklearn")),
+        ("from zphot.pdf import RedshiftGrid", SCIENCE),
+    ],
+)
+def test_subpackages_load_only_what_the_name_needs(statement, absent):
+    assert _loaded_after(statement, absent) == []
+
+
+def test_lazy_names_are_the_objects_of_their_modules():
+    from zphot.catalog.catalog import Catalog
+    from zphot.catalog.crossmatch import crossmatch
+    from zphot.estimators.registry import get_estimator
+
+    assert zphot.Catalog is Catalog and zphot.get_estimator is get_estimator
+    assert zphot.catalog.crossmatch is crossmatch  # the function, not its submodule
+    assert {"Catalog", "load", "__version__"} <= set(dir(zphot))
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        zphot.nope  # noqa: B018

@@ -1,5 +1,8 @@
 """zphot: photometric redshifts from catalogs and galaxy images, with bias correction.
 
+Every public name is imported on first use, so ``import zphot`` (and ``zphot --help``) stays
+fast; the first ``zphot.Catalog`` loads pandas and astropy, the first estimator scikit-learn.
+
 Examples
 --------
 >>> import zphot
@@ -7,26 +10,14 @@ Examples
 True
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from ._lazy import attach
 
-from .catalog import Catalog, Survey, load_survey, read_catalog
-from .estimators import get_estimator, list_estimators, load
-from .pdf import PDFBatch, RedshiftGrid
-
-try:
-    __version__ = version("zphot")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
-__all__ = [
-    "Catalog",
-    "PDFBatch",
-    "RedshiftGrid",
-    "Survey",
-    "__version__",
-    "get_estimator",
-    "list_estimators",
-    "load",
-    "load_survey",
-    "read_catalog",
-]
+__all__, __getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".catalog": ["Catalog", "Survey", "load_survey", "read_catalog"],
+        ".estimators": ["get_estimator", "list_estimators", "load"],
+        ".pdf": ["PDFBatch", "RedshiftGrid"],
+        "._version": ["__version__"],
+    },
+)

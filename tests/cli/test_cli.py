@@ -232,7 +232,7 @@ def test_compare_with_a_separate_test_catalog(csvs, tmp_path):
     ("args", "message"),
     [
         (("--models", "knn", "--set", "lgbm.n_estimators=5"), "model 'lgbm' is not compared"),
-        (("--models", "knn", "--set", "k=5"), "MODEL.PARAM=VALUE"),
+        (("--models", "knn,lgbm", "--set", "k=5"), "MODEL.PARAM=VALUE"),
         (("--models", "knn", "--set", "knn.nope=5"), "unknown parameter"),
         (("--models", "nope"), "unknown model 'nope'"),
         (("--models", " , "), "--models needs"),
@@ -246,12 +246,12 @@ def test_compare_usage_errors_fail_before_training(csvs, tmp_path, args, message
 
 
 def test_settings_parse_json_and_comma_lists():
-    from zphot.cli.options import parse_settings
+    from zphot.estimators.settings import parse_settings
     from zphot.exceptions import ParameterError
 
     got = parse_settings(
-        ["hidden=128,64", "widths=[8, 8]", "k=5", "point=median", "tag=a,b", "flag=true"]
-    )
+        ["hidden=128,64", "widths=[8, 8]", "k=5", "point=median", "tag=a,b", "flag=true"], ["mlp"]
+    )["mlp"]
     assert got == {
         "hidden": (128, 64),
         "widths": (8, 8),
@@ -260,5 +260,5 @@ def test_settings_parse_json_and_comma_lists():
         "tag": "a,b",
         "flag": True,
     }
-    with pytest.raises(ParameterError, match="NAME=VALUE"):
-        parse_settings(["hidden"])
+    with pytest.raises(ParameterError, match="PARAM=VALUE"):
+        parse_settings(["hidden"], ["mlp"])

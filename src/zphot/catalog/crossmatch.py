@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from astropy import units as u
-from astropy.coordinates import SkyCoord
 
 from ..exceptions import CatalogError, MissingColumnError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from astropy.coordinates import SkyCoord
 
 __all__ = ["CrossmatchReport", "crossmatch"]
 
@@ -27,6 +29,11 @@ class CrossmatchReport:
 
 
 def _coords(table: pd.DataFrame, ra: str, dec: str, name: str) -> SkyCoord:
+    # astropy.coordinates is imported here, not with the package, so `import zphot.catalog` stays
+    # light (the package binds this module's crossmatch eagerly; see catalog/__init__.py).
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
     for col in (ra, dec):
         if col not in table.columns:
             raise MissingColumnError(name, col, list(map(str, table.columns)))
@@ -56,6 +63,9 @@ def crossmatch(
         ``sep_arcsec``.
     report : CrossmatchReport
     """
+    import pandas as pd
+    from astropy import units as u
+
     if radius_arcsec <= 0:
         raise CatalogError(f"crossmatch radius must be > 0 arcsec, got {radius_arcsec}")
     c_phot = _coords(phot, *phot_radec, name="photometric catalog")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,17 +16,28 @@ from ..exceptions import ParameterError
 from ..io import read_table
 
 Preset = Annotated[
-    str | None, typer.Option("--preset", help=f"Survey preset: {', '.join(list_presets())}.")
+    str | None,
+    typer.Option(
+        "--preset",
+        help=f"Survey preset: {', '.join(list_presets())} [default: the model's or built-in "
+        "catalog's, else the preset whose columns the catalog has].",
+    ),
 ]
 SurveyFile = Annotated[
-    Path | None, typer.Option("--survey", help="Survey description TOML (bands, columns).")
+    Path | None,
+    typer.Option("--survey", help="Survey description TOML (bands, columns), instead of --preset."),
 ]
 Select = Annotated[
     list[str] | None,
-    typer.Option("--select", help="Keep rows where COLUMN=VALUE, e.g. spec_class=GALAXY."),
+    typer.Option(
+        "--select",
+        help="Keep rows where COLUMN=VALUE, e.g. spec_class=GALAXY; repeatable "
+        "[default: all rows].",
+    ),
 ]
 ZMax = Annotated[
-    float | None, typer.Option("--z-max", help="Drop rows with redshift above this (e.g. 2).")
+    float | None,
+    typer.Option("--z-max", help="Drop rows with redshift above this, e.g. 2 [default: no cut]."),
 ]
 
 
@@ -79,24 +88,3 @@ def open_catalog(
         cat = redshift_range(cat, -1.0, z_max)
     return cat
 
-
-def parse_settings(items: list[str] | None) -> dict:
-    """``--set k=v`` pairs; values are read as JSON where they parse (numbers, lists, true).
-
-    A comma-separated value whose every item parses (``hidden=128,128``) is a tuple, the way
-    a shell user writes a list; anything else stays a string.
-    """
-    params = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ParameterError(f"--set needs NAME=VALUE, got {item!r}")
-        key, raw = item.split("=", 1)
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-            if "," in raw:
-                with contextlib.suppress(json.JSONDecodeError):
-                    value = json.loads(f"[{raw}]")
-        params[key.strip()] = tuple(value) if isinstance(value, list) else value
-    return params

@@ -1,34 +1,24 @@
 """Lin et al. (2022) bias correction for any network estimator.
 
-The numerical pieces import without torch; ``DebiasedEstimator`` loads torch on first use.
+Names load on first use (:mod:`zphot._lazy`): the numerical pieces need no torch, and
+``DebiasedEstimator`` loads torch only when it is first asked for.
 """
 
-from ..features.cells import MagnitudeCells
-from .balance import balance_weights, balanced_subset, threshold_for_fraction
-from .calibrate import PITRecalibration, ResidualCalibration, SpecResidualCalibration
-from .labels import fit_sigma1, fit_sigma_from_histograms, local_sigma2, shifted_labels, soft_labels
+from .._lazy import attach
 
-__all__ = [
-    "LABEL_VARIANTS",
-    "DebiasedEstimator",
-    "MagnitudeCells",
-    "PITRecalibration",
-    "ResidualCalibration",
-    "SpecResidualCalibration",
-    "balance_weights",
-    "balanced_subset",
-    "fit_sigma1",
-    "fit_sigma_from_histograms",
-    "local_sigma2",
-    "shifted_labels",
-    "soft_labels",
-    "threshold_for_fraction",
-]
-
-
-def __getattr__(name: str):  # noqa: ANN202 - lazy import keeps torch out of the pieces
-    if name in ("DebiasedEstimator", "LABEL_VARIANTS"):
-        from . import estimator
-
-        return getattr(estimator, name)
-    raise AttributeError(name)
+__all__, __getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".estimator": ["LABEL_VARIANTS", "DebiasedEstimator"],
+        "..features.cells": ["MagnitudeCells"],
+        ".balance": ["balance_weights", "balanced_subset", "threshold_for_fraction"],
+        ".calibrate": ["PITRecalibration", "ResidualCalibration", "SpecResidualCalibration"],
+        ".labels": [
+            "fit_sigma1",
+            "fit_sigma_from_histograms",
+            "local_sigma2",
+            "shifted_labels",
+            "soft_labels",
+        ],
+    },
+)

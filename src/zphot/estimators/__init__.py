@@ -1,7 +1,15 @@
-"""Photo-z estimators behind one interface (fit, predict_pdf, predict, save / load)."""
+"""Photo-z estimators behind one interface (fit, predict_pdf, predict, save / load).
 
-from .base import PhotoZEstimator
-from .persist import load
-from .registry import estimator_class, get_estimator, list_estimators
+Names load on first use (:mod:`zphot._lazy`): the registry alone needs no scikit-learn.
+"""
 
-__all__ = ["PhotoZEstimator", "estimator_class", "get_estimator", "list_estimators", "load"]
+from .._lazy import attach
+
+__all__, __getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".base": ["PhotoZEstimator"],
+        ".persist": ["load"],
+        ".registry": ["estimator_class", "get_estimator", "list_estimators"],
+    },
+)

@@ -41,7 +41,7 @@ def _jsonable(value: object) -> object:
 
 
 def save_model(est, path: str | os.PathLike, overwrite: bool = False) -> Path:  # noqa: ANN001
-    from .. import __version__
+    from .._version import __version__
 
     common_meta, common_arrays = est._common_state()
     own_meta, own_arrays = est._get_state()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from importlib import import_module
 from typing import Any
 
 from ..exceptions import ParameterError
 
-__all__ = ["get_estimator", "list_estimators", "estimator_class"]
+__all__ = ["get_estimator", "list_estimators", "estimator_class", "estimator_summary"]
 
 # name -> (module, class); modules are imported on demand so `import zphot` stays fast and torch
 # is only loaded when a network is used.
@@ -49,6 +50,15 @@ def estimator_class(name: str) -> type:
         raise ParameterError(f"unknown model '{name}' (known: {', '.join(_REGISTRY)})")
     mod, cls = _REGISTRY[name]
     return getattr(import_module(mod), cls)
+
+
+def estimator_summary(name: str) -> str:
+    """The first paragraph of the estimator's docstring as one line (what ``zphot models`` shows).
+
+    Summaries wrap over several source lines; taking the first line alone cut them mid-sentence.
+    """
+    doc = inspect.getdoc(estimator_class(name)) or ""
+    return " ".join(doc.split("\n\n", 1)[0].split())
 
 
 def get_estimator(name: str, **params: Any):  # noqa: ANN201 - returns a PhotoZEstimator

@@ -1,6 +1,14 @@
-"""Catalog -> model inputs: features, scaling, coverage."""
+"""Catalog -> model inputs: features, scaling, coverage.
 
-from .coverage import CoverageModel
-from .preprocess import INPUT_KINDS, SCALERS, Preprocessor, build_features
+Names load on first use (:mod:`zphot._lazy`), so ``features.cells`` loads without scikit-learn.
+"""
 
-__all__ = ["INPUT_KINDS", "SCALERS", "CoverageModel", "Preprocessor", "build_features"]
+from .._lazy import attach
+
+__all__, __getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".coverage": ["CoverageModel"],
+        ".preprocess": ["INPUT_KINDS", "SCALERS", "Preprocessor", "build_features"],
+    },
+)

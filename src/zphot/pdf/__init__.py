@@ -1,6 +1,10 @@
-"""What every estimator returns: a redshift grid and per-object probabilities on it."""
+"""What every estimator returns: a redshift grid and per-object probabilities on it.
 
-from .batch import POINT_KINDS, PDFBatch
-from .grid import RedshiftGrid
+Names load on first use (:mod:`zphot._lazy`).
+"""
 
-__all__ = ["POINT_KINDS", "PDFBatch", "RedshiftGrid"]
+from .._lazy import attach
+
+__all__, __getattr__, __dir__ = attach(
+    __name__, {".batch": ["POINT_KINDS", "PDFBatch"], ".grid": ["RedshiftGrid"]}
+)

@@ -107,10 +107,8 @@ def environment() -> dict[str, str]:
             libs.append(f"{name} {version(name)}")
         except PackageNotFoundError:
             continue
-    try:
-        zphot_version = version("zphot")
-    except PackageNotFoundError:
-        zphot_version = "unknown (source tree)"
+    from .._version import __version__
+
     return {
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": (
@@ -118,7 +116,7 @@ def environment() -> dict[str, str]:
             f"{os.cpu_count()} CPU cores"
         ),
         "python": sys.version.split()[0],
-        "zphot": zphot_version,
+        "zphot": __version__,
         "libraries": ", ".join(libs),
     }
 

@@ -329,7 +329,7 @@ def file_metadata(
     keywords. ``created`` (UTC, ISO 8601) is when the run started; a resumed run keeps its
     first start.
     """
-    from .. import __version__
+    from .._version import __version__
 
     grid = estimator.grid_
     params = json.dumps(_jsonable(estimator.get_params()), sort_keys=True)

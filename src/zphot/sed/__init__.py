@@ -13,19 +13,13 @@ Examples
 (8, 2, 2)
 """
 
-from .filters import Filter, load_filter, survey_filters
-from .synth import madau_transmission, synthetic_fluxes, synthetic_magnitudes
-from .templates import DEFAULT_TEMPLATES, SED, load_sed, load_templates
+from .._lazy import attach
 
-__all__ = [
-    "DEFAULT_TEMPLATES",
-    "SED",
-    "Filter",
-    "load_filter",
-    "load_sed",
-    "load_templates",
-    "madau_transmission",
-    "survey_filters",
-    "synthetic_fluxes",
-    "synthetic_magnitudes",
-]
+__all__, __getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".filters": ["Filter", "load_filter", "survey_filters"],
+        ".synth": ["madau_transmission", "synthetic_fluxes", "synthetic_magnitudes"],
+        ".templates": ["DEFAULT_TEMPLATES", "SED", "load_sed", "load_templates"],
+    },
+)

@@ -1,6 +1,11 @@
-"""Public testing helpers: synthetic catalogs with a known answer, the estimator contract suite."""
+"""Public testing helpers: synthetic catalogs with a known answer, the estimator contract suite.
 
-from .contract import check_estimator
-from .synthetic import SYNTHETIC_SLOPES, synthetic_catalog
+Names load on first use (:mod:`zphot._lazy`).
+"""
 
-__all__ = ["SYNTHETIC_SLOPES", "check_estimator", "synthetic_catalog"]
+from .._lazy import attach
+
+__all__, __getattr__, __dir__ = attach(
+    __name__,
+    {".contract": ["check_estimator"], ".synthetic": ["SYNTHETIC_SLOPES", "synthetic_catalog"]},
+)

@@ -491,7 +491,7 @@ def _rewrite_manifest(src: Path, dst: Path, change: Callable[[dict], None]) -> N
 
 def check_save_load_round_trip(ctx: _Context) -> None:
     """save -> load: bitwise predictions, complete manifest, no pickle, overwrite refused."""
-    from .. import __version__
+    from .._version import __version__
     from ..estimators.persist import FORMAT_NAME, FORMAT_VERSION, load
 
     est = ctx.fitted

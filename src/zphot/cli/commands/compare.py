@@ -22,13 +22,14 @@ from rich.table import Table
 
 from ...catalog import train_test
 from ...estimators import PhotoZEstimator, estimator_class, get_estimator, list_estimators, load
+from ...estimators.settings import parse_settings
 from ...exceptions import ModelFileError, ParameterError
 from ...report import Trained
 from ...report import compare as run_comparison
 from ...report.results import BIN_WIDTH, SUMMARY_MIN_COUNT
 from ...report.write import prepare_output_dir, write_report
 from ..console import command, err, out
-from ..options import Preset, Select, SurveyFile, ZMax, open_catalog, parse_settings
+from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
 
 if TYPE_CHECKING:
     from ...catalog import Catalog
@@ -125,24 +126,17 @@ def _model_entries(spec: str) -> list[_Entry]:
 def _per_model_settings(
     items: list[str] | None, names: list[str], trained: dict[str, Path] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """``--set MODEL.PARAM=VALUE`` pairs grouped by model; the model must be one compared and
-    not one trained beforehand."""
-    trained = trained or {}
-    grouped: dict[str, dict[str, Any]] = {name: {} for name in names}
-    for key, value in parse_settings(items).items():
-        model, dot, param = key.partition(".")
-        if not dot or not param:
-            raise ParameterError(f"--set needs MODEL.PARAM=VALUE (e.g. knn.k=15), got {key!r}")
-        if model in trained:
+    """``--set`` values grouped by model (``MODEL.PARAM=VALUE``; ``PARAM=VALUE`` with one
+    model); the model must be one compared and not one trained beforehand."""
+    role = f"compared (--models: {', '.join(names)})"
+    grouped = parse_settings(items, names, role=role)
+    for model, path in (trained or {}).items():
+        if grouped[model]:
+            param = next(iter(grouped[model]))
             raise ParameterError(
-                f"--set {key}: '{model}' is trained already ({trained[model]}); "
+                f"--set {model}.{param}: '{model}' is trained already ({path}); "
                 "its parameters are fixed"
             )
-        if model not in grouped:
-            raise ParameterError(
-                f"--set {key}: model '{model}' is not compared (--models: {', '.join(names)})"
-            )
-        grouped[model][param] = value
     return grouped
 
 
@@ -177,7 +171,11 @@ def compare(
     z_max: ZMax = None,
     settings: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Estimator parameter MODEL.PARAM=VALUE, e.g. knn.k=15."),
+        typer.Option(
+            "--set",
+            help="Estimator parameter MODEL.PARAM=VALUE, e.g. knn.k=15 (PARAM=VALUE when one "
+            "model is compared; repeatable).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="random_state of every estimator.")] = 0,
     bin_width: Annotated[

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
+from ...estimators.settings import parse_settings
 from ...io import check_writable
 from ..console import command, err, out
-from ..options import Preset, Select, SurveyFile, ZMax, open_catalog, parse_settings
+from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
 
 
 @command
@@ -30,12 +31,18 @@ def debias(
     ] = "soft",
     settings: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Debiasing parameter NAME=VALUE (e.g. kept_fraction=0.3)."),
+        typer.Option(
+            "--set",
+            help="Debiasing parameter PARAM=VALUE (e.g. kept_fraction=0.3), or a parameter of "
+            "the --model network as MODEL.PARAM=VALUE (e.g. mlp.max_epochs=30); repeatable.",
+        ),
     ] = None,
     network: Annotated[
         list[str] | None,
         typer.Option(
-            "--net", help="Network parameter NAME=VALUE (e.g. max_epochs=30, hidden=128,128)."
+            "--net",
+            help="Network parameter PARAM=VALUE: --net max_epochs=30 is --set MODEL.max_epochs=30 "
+            "for the --model network.",
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="random_state.")] = 0,
@@ -54,9 +61,11 @@ def debias(
     paths = {k: out_dir / f"step{k}" for k in (1, 2, 3, 4)}
     for p in paths.values():
         check_writable(p, overwrite)
-    params = parse_settings(settings) | {
+    grouped = parse_settings(settings, ["debiased", model], default="debiased")
+    net = grouped[model] | parse_settings(network, [model], option="--net")[model]
+    params = grouped["debiased"] | {
         "base": model,
-        "base_params": parse_settings(network) or None,
+        "base_params": net or None,
         "labels": labels,
         "random_state": seed,
     }

@@ -18,10 +18,11 @@ from rich.progress import (
 
 from ...catalog.survey import load_survey
 from ...estimators import get_estimator, load
+from ...estimators.settings import parse_settings
 from ...io import check_writable
 from ...scale.stream import PDF_DTYPES, PDF_KINDS
 from ..console import command, err
-from ..options import Preset, Select, SurveyFile, ZMax, open_catalog, parse_settings
+from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
 
 ENGINES = ("local", "dask")
 
@@ -40,7 +41,9 @@ def train(
     ] = None,
     settings: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Estimator parameter NAME=VALUE (e.g. hidden=128,128)."),
+        typer.Option(
+            "--set", help="Estimator parameter PARAM=VALUE, e.g. hidden=128,128 (repeatable)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="random_state of the estimator.")] = 0,
     reweight_to: Annotated[
@@ -64,7 +67,8 @@ def train(
     Example: zphot train --model knn --catalog builtin:dc2-train --out knn.zphot
     """
     check_writable(out, overwrite)
-    params = parse_settings(settings) | {"random_state": seed}
+    role = f"the --model ({model})"
+    params = parse_settings(settings, [model], role=role)[model] | {"random_state": seed}
     est = get_estimator(model, **params)
     own_checkpoint = "checkpoint" in est.get_params() and "checkpoint" not in params
     folder = out.with_name(out.name + ".ckpt")
@@ -256,11 +260,18 @@ def predict(
 def models() -> None:
     """List the estimators this installation provides.
 
+    One line each: name and description. image-cnn needs stamps (zphot simulate images) and
+    debiased is made by zphot debias, so compare --models all leaves both out.
     Example: zphot models
     """
-    from ...estimators import estimator_class, list_estimators
+    from rich.text import Text
+
+    from ...estimators import list_estimators
+    from ...estimators.registry import estimator_summary
     from ..console import out as stdout
 
-    for name in list_estimators():
-        doc = (estimator_class(name).__doc__ or "").strip().splitlines()[0]
-        stdout.print(f"[bold]{name:9s}[/] {doc}")
+    names = list_estimators(include_special=True)
+    width = max(map(len, names))
+    for name in names:
+        line = Text.assemble((name.ljust(width), "bold"), "  ", estimator_summary(name))
+        stdout.print(line, soft_wrap=True, highlight=False)
