@@ -16,6 +16,7 @@ __all__ = [
     "ParameterError",
     "ModelFileError",
     "OverwriteError",
+    "OutputLockedError",
 ]
 
 
@@ -79,6 +80,16 @@ class OverwriteError(ZphotError, FileExistsError):
 
     exit_code = 2
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, message: str | None = None) -> None:
         self.path = path
-        super().__init__(f"{path}: already exists; not overwriting (pass --overwrite)")
+        super().__init__(message or f"{path}: already exists; not overwriting (pass --overwrite)")
+
+
+class OutputLockedError(ZphotError, FileExistsError):
+    """Another zphot run holds the output's lock (or died holding it)."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(message)
