@@ -63,8 +63,8 @@ def train(
     and only zphot's files in it are ever removed.
     Example: zphot train --model knn --catalog builtin:dc2-train --out knn.zphot
     """
-    check_writable(out, overwrite)
     check_not_input({"--out": out}, {"--catalog": catalog, "--validation": validation})
+    check_writable(out, overwrite)
     params = parse_settings(settings) | {"random_state": seed}
     est = get_estimator(model, **params)
     own_checkpoint = "checkpoint" in est.get_params() and "checkpoint" not in params

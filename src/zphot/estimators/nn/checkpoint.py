@@ -43,7 +43,13 @@ _OWN = (*CHECKPOINT_FILES, MARKER, LOCK, "member*.npz.corrupt-*")
 # What reading a damaged .npz raises: not a zip, truncated, bad CRC, bad JSON or UTF-8, missing
 # or mistyped entries.
 _UNREADABLE = (
-    OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    zipfile.BadZipFile,
 )
 
 logger = logging.getLogger(__name__)
