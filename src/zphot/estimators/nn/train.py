@@ -334,7 +334,10 @@ def _resume(checkpoint: Checkpoint, saved: dict, parts: tuple, fresh: dict) -> d
         run = saved["run"]
         if not isinstance(run, dict) or not set(run) >= _RUN_KEYS:
             raise KeyError(f"run record lacks {sorted(_RUN_KEYS - set(run or ()))}")
-    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        shapes = {k: (v.shape, v.dtype) for k, v in module.state_dict().items()}
+        if {k: (v.shape, v.dtype) for k, v in run["best_state"].items()} != shapes:
+            raise ValueError("its best weights do not have the network's shapes")
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
         checkpoint.set_aside(f"its state does not fit this network ({exc})")
         _restore(initial, parts)
         return fresh
