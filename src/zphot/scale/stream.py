@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from ..catalog.bands import Survey
 from ..catalog.catalog import Catalog
-from ..exceptions import CatalogError, MissingColumnError, ParameterError
+from ..exceptions import CatalogError, MissingColumnError, OverwriteError, ParameterError
 from ..io.atomic import (
     atomic_path,
     check_not_input,
@@ -537,7 +537,13 @@ def finish_parts(
 
 def replace_path(src: Path, dst: Path) -> None:
     """Move ``src`` (a file or folder) to ``dst``, replacing what is there without deleting it
-    first: an existing ``dst`` is moved aside, then removed once ``src`` is in place."""
+    first: an existing ``dst`` is moved aside, then removed once ``src`` is in place.
+
+    A folder is replaced only if zphot created it (:func:`~zphot.io.atomic.is_zphot_folder`);
+    callers check that it holds only zphot's files before they start.
+    """
+    if dst.is_dir() and not is_zphot_folder(dst):
+        raise OverwriteError(str(dst), f"{dst}: is a folder zphot did not create; not replacing it")
     if not dst.exists():
         os.replace(src, dst)
         return
