@@ -168,3 +168,21 @@ def test_a_reused_pid_is_not_mistaken_for_the_owner(tmp_path):
     _write_lock(path, os.getpid(), start="1")  # this process did not start at tick 1
     with pytest.raises(OutputLockedError, match="stopped without finishing"):
         OutputLock.acquire(path, "out", takeover=False)
+
+
+def test_simulate_images_refuses_an_output_another_run_writes(tmp_path):
+    """Before: the second run found the first's partial file locked by HDF5, called it
+    unreadable and deleted it."""
+    pytest.importorskip("galsim")
+    mock = tmp_path / "mock.parquet"
+    assert zphot("simulate", "catalog", "--survey", "hsc", "--n", 8, "--out", mock).exit_code == 0
+    out = tmp_path / "stamps.h5"
+    (tmp_path / ".stamps.h5.partial").write_bytes(b"the first run's stamps so far")
+    _write_lock(tmp_path / ".stamps.h5.lock", os.getpid())  # this live process: the owner
+    before = snapshot(tmp_path)
+    result = zphot(
+        "simulate", "images", "--catalog", mock, "--preset", "hsc", "--size", 16,
+        "--jobs", 1, "--out", out,
+    )  # fmt: skip
+    assert f"another zphot run is writing it (pid {os.getpid()} on" in error_line(result, 2)
+    assert snapshot(tmp_path) == before
