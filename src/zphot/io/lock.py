@@ -91,9 +91,10 @@ class Owner:
         killed between creating the file and writing it)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(int(data["pid"]), str(data["host"]), data.get("start"), str(data["since"]))
+            owner = cls(int(data["pid"]), str(data["host"]), data.get("start"), str(data["since"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        return owner if owner.pid > 0 else None
 
     def state(self) -> str:
         """``alive``, ``dead`` (same host, process gone or pid reused) or ``unknown`` (another
