@@ -597,7 +597,8 @@ def predict_catalog(
         Continue an interrupted run into ``out`` from its last complete part. The model,
         catalog, survey and options must be those of the interrupted run.
     overwrite : bool
-        Replace an existing output (and discard an interrupted run's parts).
+        Replace an existing output (a file, or a folder zphot wrote holding only its files)
+        and discard an interrupted run's parts.
     partitioned : bool
         Keep the parts as a Parquet dataset folder instead of merging them into one file.
     qp : str or PathLike, optional
@@ -619,10 +620,15 @@ def predict_catalog(
     Raises
     ------
     OverwriteError
-        ``out`` (or ``qp``) exists, or an interrupted run's parts do, and neither ``overwrite``
-        nor ``resume`` says what to do.
+        ``out`` (or ``qp``) exists and ``overwrite`` is false, or ``out`` is a folder zphot did
+        not write (with or without ``overwrite``).
+    OutputLockedError
+        Another run is writing ``out``; or one died writing it and neither ``resume`` nor
+        ``overwrite`` says what to do with its parts.
     ParameterError
-        ``resume`` with a different model, catalog or options than the interrupted run.
+        An interrupted run's parts are there and neither flag is given; ``resume`` with a
+        different model, catalog or options than the interrupted run; ``out`` or ``qp`` is,
+        holds or lies inside the catalog.
     """
     t0 = time.perf_counter()
     spec = spec or OutputSpec()
