@@ -141,3 +141,15 @@ def test_check_not_input_rules(tmp_path):
         check_writable(data, overwrite=True)
     with pytest.raises(OverwriteError, match="zphot did not create"):
         check_writable(data, overwrite=True, folder_files=("*.parquet",))
+
+
+def test_dask_engine_refuses_a_users_folder_before_starting(catalogs, knn_model, tmp_path):
+    pytest.importorskip("distributed")
+    folder = _user_folder(tmp_path)
+    before = snapshot(tmp_path)
+    result = zphot(
+        "predict", "--model", knn_model, "--catalog", catalogs["test"], "--out", folder,
+        "--overwrite", "--engine", "dask", "--partitioned",
+    )  # fmt: skip
+    assert "zphot did not create" in error_line(result, 2)
+    assert snapshot(tmp_path) == before
