@@ -421,6 +421,10 @@ def clear_work(work: Path) -> None:
     """Empty a locked work folder of zphot's files, keeping the lock; refuse one that holds a
     file zphot did not write (nothing is removed then)."""
     check_own_folder(work, OWN_FILES)
+    _remove_all_but_lock(work)
+
+
+def _remove_all_but_lock(work: Path) -> None:
     for entry in work.iterdir():
         if entry.name == LOCK:
             continue
@@ -526,9 +530,7 @@ def finish_parts(
     merged = work / "_merged.parquet"
     merge_parts(parts, merged, overwrite=True)
     replace_path(merged, out)
-    for entry in work.iterdir():
-        if entry.name != LOCK:
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    _remove_all_but_lock(work)
     if lock is not None:
         lock.release()
     with contextlib.suppress(OSError):  # another run may have claimed it meanwhile
