@@ -41,9 +41,9 @@ __all__ = ["CHECKPOINT_FILES", "Checkpoint", "CheckpointFolder"]
 CHECKPOINT_FILES = ("member*.npz", ".member*.npz.*.tmp", f"{LOCK}.stale-*")
 _OWN = (*CHECKPOINT_FILES, MARKER, LOCK, "member*.npz.corrupt-*")
 # What reading a damaged .npz raises: not a zip, truncated, bad CRC, bad JSON or UTF-8, missing
-# or mistyped entries.
+# or mistyped entries. Not OSError: a file that cannot be read now (permissions, a network
+# filesystem's hiccup) is not damaged, and its error is reported as it is.
 _UNREADABLE = (
-    OSError,
     EOFError,
     ValueError,
     KeyError,
