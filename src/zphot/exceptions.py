@@ -17,6 +17,8 @@ __all__ = [
     "ModelFileError",
     "OverwriteError",
     "InputTypeError",
+
+    "OutputLockedError",
 ]
 
 
@@ -80,10 +82,20 @@ class OverwriteError(ZphotError, FileExistsError):
 
     exit_code = 2
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, message: str | None = None) -> None:
         self.path = path
-        super().__init__(f"{path}: already exists; not overwriting (pass --overwrite)")
+        super().__init__(message or f"{path}: already exists; not overwriting (pass --overwrite)")
 
 
 class InputTypeError(ParameterError, TypeError):
     """An argument is of a type zphot does not take (the message names the types it takes)."""
+
+
+class OutputLockedError(ZphotError, FileExistsError):
+    """Another zphot run holds the output's lock (or died holding it)."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(message)

@@ -27,6 +27,7 @@ from .._rng import child_generator
 from ..catalog.catalog import Catalog
 from ..exceptions import CatalogError, ParameterError
 from ..io.atomic import check_writable
+from ..io.lock import OutputLock, release_on_error
 from ..sim.mock import STRUCTURE_COLUMNS
 from ..sim.observing import Observing, observing
 from ..sim.population import TYPES, draw_structure, fit_types
@@ -110,6 +111,7 @@ def _render_chunk(
     return chunk, out
 
 
+@release_on_error
 def simulate_images(
     table: pd.DataFrame,
     survey: str | Observing,
@@ -168,6 +170,9 @@ def simulate_images(
         )
     out = check_writable(out, overwrite)
     partial = out.with_name(f".{out.name}.partial")
+    # One run per output: a second would find the partial file locked by HDF5 and start it
+    # again under the first. Rerunning resumes here, so a dead owner's lock is taken over.
+    lock = OutputLock.acquire(out.with_name(f".{out.name}.lock"), str(out), takeover=True)
     n = len(table)
     n_chunks = max(1, -(-n // chunk_size))
     config = {
@@ -228,6 +233,7 @@ def simulate_images(
     with open(partial, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(partial, out)
+    lock.release()
     return out
 
 

@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -28,14 +27,18 @@ import pandas as pd
 
 from ..catalog.bands import Survey
 from ..estimators import load
-from ..exceptions import OverwriteError, ParameterError
+from ..exceptions import ParameterError
+from ..io.atomic import MARKER, atomic_path, check_not_input, check_writable
 from ..io.chunks import open_chunked, parquet_files
+from ..io.lock import claim_folder, release_on_error
 from .stream import (
     METADATA_KEY,
+    OWN_FILES,
     PART_NAME,
     OutputSpec,
     StreamResult,
     check_output,
+    clear_work,
     estimator_columns,
     file_metadata,
     finish_parts,
@@ -106,6 +109,7 @@ def _model_bytes(model: Any) -> bytes:
         return path.read_bytes()
 
 
+@release_on_error
 def predict_dask(
     model: Any,
     source: str | os.PathLike,
@@ -170,17 +174,18 @@ def predict_dask(
     extra, constants = estimator_columns(estimator, table.columns, str(table.path))
     columns = input_columns(table.columns, survey, spec.id_column, str(table.path), extra)
     files = [str(f) for f in parquet_files(table.path)]
-    if out.exists() and not overwrite:
-        raise OverwriteError(str(out))
+    check_not_input({"--out": out}, {"--catalog": table.path})
+    check_writable(out, overwrite, folder_files=OWN_FILES)
     work = work_dir(out)
-    if work.exists():
+    marker = {"format": "zphot-dask-parts", "source": str(table.path.resolve())}
+    hint = "the Dask engine does not resume: pass --overwrite to start again"
+    lock, created = claim_folder(work, marker, str(out), takeover=overwrite, hint=hint)
+    if not created:
         if not overwrite:
-            raise ParameterError(
-                f"{work}: an earlier run's parts are here (the Dask engine does not resume); "
-                "pass --overwrite to start again"
-            )
-        shutil.rmtree(work)
-    out.parent.mkdir(parents=True, exist_ok=True)
+            raise ParameterError(f"{work}: an earlier run's parts are here; {hint}")
+        clear_work(work)
+        with atomic_path(work / MARKER) as tmp:
+            tmp.write_text(json.dumps(marker))
 
     cluster = None
     if scheduler is None:
@@ -214,7 +219,7 @@ def predict_dask(
 
     parts = parquet_files(work)
     n_rows = sum(_rows(p) for p in parts)
-    finish_parts(work, parts, out, partitioned, metadata)
+    finish_parts(work, parts, out, partitioned, metadata, lock)
     seconds = time.perf_counter() - t0
     logger.debug("%d rows in %d partitions -> %s (%.1f s)", n_rows, len(parts), out, seconds)
     return StreamResult(out, n_rows, len(parts), 0, seconds)

@@ -9,12 +9,19 @@ reads the manifest and starts at the first row no complete part holds, so no row
 or dropped. Rows are independent (the estimator contract), which makes chunked, resumed and
 whole-file predictions equal bit for bit.
 
+The work folder is the run's: its manifest marks it as zphot's and a lock file
+(:mod:`zphot.io.lock`) names the run writing it, so a second run to the same output is refused
+while the first lives, and a killed run's folder is taken over only with ``resume`` or
+``overwrite``. An existing output is replaced only by a file or a folder zphot wrote, never a
+user's folder, and never an input.
+
 Memory is bounded twice: a chunk (the unit of I/O and of resuming) holds narrow columns only,
 and inside it the estimator sees sub-batches sized so one (rows, grid bins) array stays small.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -36,14 +43,22 @@ from ..catalog.bands import Survey
 from ..catalog.catalog import Catalog
 from ..exceptions import MissingColumnError, OverwriteError, ParameterError
 from ..io.assemble import OUTPUT_SUFFIXES, assemble_parts, output_format
-from ..io.atomic import atomic_path
+from ..io.atomic import (
+    atomic_path,
+    check_not_input,
+    check_own_folder,
+    check_writable,
+    is_zphot_folder,
+)
 from ..io.chunks import ChunkedTable, open_chunked, parquet_files
 from ..io.columns import pdf_columns, quantile_column
+from ..io.lock import LOCK, OutputLock, claim_folder, release_on_error
 from ..pdf.batch import PDFBatch
 
 __all__ = [
     "PDF_KINDS",
     "PDF_DTYPES",
+    "OWN_FILES",
     "OutputSpec",
     "StreamResult",
     "predict_frame",
@@ -52,6 +67,7 @@ __all__ = [
     "estimator_columns",
     "auto_chunk_size",
     "check_output",
+    "clear_work",
     "file_metadata",
     "now_utc",
     "finish_parts",
@@ -69,6 +85,18 @@ FORMAT_VERSION = 1
 MANIFEST = "_zphot.json"
 PART_NAME = "part-{:08d}.parquet"
 METADATA_KEY = b"zphot"
+#: Every name a work folder (and so a partitioned output) may hold: parts, manifest, lock, the
+#: qp PDFs, the merged file and atomic temporaries. A folder holding anything else is not
+#: replaced or cleared.
+OWN_FILES = (
+    "part-*.parquet",
+    MANIFEST,
+    LOCK,
+    f"{LOCK}.stale-*",
+    "_qp",
+    "_merged.parquet",
+    ".*.tmp",
+)
 
 # One (rows, bins) float64 array of a sub-batch holds at most this many cells (32 MiB); the
 # estimators and PDFBatch make a handful of them, so a sub-batch peaks at a few hundred MiB.
@@ -409,34 +437,67 @@ def _write_json(path: Path, data: dict) -> None:
         tmp.write_text(json.dumps(data, indent=1))
 
 
-def _start_manifest(work: Path, key: dict, resume: bool, overwrite: bool) -> dict:
-    """The manifest to continue from: the interrupted run's (``resume``) or a fresh one."""
-    manifest_path = work / MANIFEST
-    if work.exists():
-        if resume and manifest_path.is_file():
-            manifest = json.loads(manifest_path.read_text())
-            for name, value in key.items():
-                if manifest.get(name) != value:
-                    raise ParameterError(
-                        f"{work}: cannot resume: the {name} differs from the interrupted run's "
-                        f"({manifest.get(name)!r} then, {value!r} now); pass --overwrite "
-                        "without --resume to start again"
-                    )
-            return manifest
-        if not (resume or overwrite):
-            raise ParameterError(
-                f"{work}: an interrupted run's parts are here; pass --resume to continue it "
-                "or --overwrite to start again"
-            )
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    manifest = (
+def _open_work(
+    work: Path, target: Path, key: dict, resume: bool, overwrite: bool
+) -> tuple[OutputLock, dict]:
+    """Lock the work folder (creating it) and return the manifest to continue from: the
+    interrupted run's (``resume``) or a fresh one (a new folder, or ``overwrite``)."""
+    fresh = (
         {"format": "zphot-stream", "format_version": FORMAT_VERSION}
         | key
         | {"created": now_utc(), "parts": []}
     )
-    _write_json(manifest_path, manifest)
-    return manifest
+    lock, created = claim_folder(work, fresh, str(target), takeover=resume or overwrite)
+    if created:
+        return lock, fresh
+    try:
+        return lock, _reuse_work(work, key, fresh, resume, overwrite)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _reuse_work(work: Path, key: dict, fresh: dict, resume: bool, overwrite: bool) -> dict:
+    """The manifest of an existing, locked work folder; see :func:`_open_work`."""
+    if not is_zphot_folder(work):
+        raise ParameterError(
+            f"{work}: not a zphot work folder (no readable {MANIFEST}); move it away and run again"
+        )
+    manifest = json.loads((work / MANIFEST).read_text())
+    if resume and manifest.get("format") == "zphot-stream":
+        for name, value in key.items():
+            if manifest.get(name) != value:
+                raise ParameterError(
+                    f"{work}: cannot resume: the {name} differs from the interrupted run's "
+                    f"({manifest.get(name)!r} then, {value!r} now); pass --overwrite "
+                    "without --resume to start again"
+                )
+        return manifest
+    if not overwrite:
+        raise ParameterError(
+            f"{work}: an interrupted run's parts are here; pass --resume to continue it "
+            "or --overwrite to start again"
+        )
+    clear_work(work)
+    _write_json(work / MANIFEST, fresh)
+    return fresh
+
+
+def clear_work(work: Path) -> None:
+    """Empty a locked work folder of zphot's files, keeping the lock; refuse one that holds a
+    file zphot did not write (nothing is removed then)."""
+    check_own_folder(work, OWN_FILES)
+    _remove_all_but_lock(work)
+
+
+def _remove_all_but_lock(work: Path) -> None:
+    for entry in work.iterdir():
+        if entry.name == LOCK:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _write_part(frame: pd.DataFrame, path: Path, metadata: dict) -> None:
@@ -491,27 +552,48 @@ def _qp_chunks(
 
 
 def finish_parts(
-    work: Path, parts: list[Path], out: Path, partitioned: bool, metadata: dict | None = None
+    work: Path,
+    parts: list[Path],
+    out: Path,
+    partitioned: bool,
+    metadata: dict | None = None,
+    lock: OutputLock | None = None,
 ) -> None:
     """Put a finished run in place: the work folder itself as a dataset, or one file in the
     format ``out``'s suffix names (see :mod:`zphot.io.assemble`), ``metadata`` its provenance.
 
-    Either replaces an existing ``out`` (file or folder) only once the new one is complete;
-    callers have already refused to overwrite where that was not asked for.
+    Either replaces an existing ``out`` (file, or folder zphot wrote) only once the new one is
+    complete; callers have already refused to overwrite where that was not asked for. The run's
+    ``lock`` is released once the output is in place, and the work folder goes last.
     """
+    if out.is_dir():  # checked again: files may have been added since the run started
+        check_own_folder(out, OWN_FILES)
     if partitioned:
         replace_path(work, out)
+        if lock is not None:
+            lock.path = out / LOCK
+            lock.release()
         return
     fmt = output_format(out)
     merged = work / f"_merged{out.suffix.lower()}"
     assemble_parts(parts, merged, metadata or {}, format=fmt, overwrite=True)
     replace_path(merged, out)
-    shutil.rmtree(work)
+    _remove_all_but_lock(work)
+    if lock is not None:
+        lock.release()
+    with contextlib.suppress(OSError):  # another run may have claimed it meanwhile
+        work.rmdir()
 
 
 def replace_path(src: Path, dst: Path) -> None:
     """Move ``src`` (a file or folder) to ``dst``, replacing what is there without deleting it
-    first: an existing ``dst`` is moved aside, then removed once ``src`` is in place."""
+    first: an existing ``dst`` is moved aside, then removed once ``src`` is in place.
+
+    A folder is replaced only if zphot created it (:func:`~zphot.io.atomic.is_zphot_folder`);
+    callers check that it holds only zphot's files before they start.
+    """
+    if dst.is_dir() and not is_zphot_folder(dst):
+        raise OverwriteError(str(dst), f"{dst}: is a folder zphot did not create; not replacing it")
     if not dst.exists():
         os.replace(src, dst)
         return
@@ -527,6 +609,7 @@ def replace_path(src: Path, dst: Path) -> None:
 # --- the streamed run -------------------------------------------------------------------------
 
 
+@release_on_error
 def predict_catalog(
     estimator: Any,
     source: str | os.PathLike,
@@ -567,7 +650,8 @@ def predict_catalog(
         Continue an interrupted run into ``out`` from its last complete part. The model,
         catalog, survey and options must be those of the interrupted run.
     overwrite : bool
-        Replace an existing output (and discard an interrupted run's parts).
+        Replace an existing output (a file, or a folder zphot wrote holding only its files)
+        and discard an interrupted run's parts.
     partitioned : bool
         Keep the parts as a Parquet dataset folder instead of merging them into one file.
     qp : str or PathLike, optional
@@ -589,10 +673,15 @@ def predict_catalog(
     Raises
     ------
     OverwriteError
-        ``out`` (or ``qp``) exists, or an interrupted run's parts do, and neither ``overwrite``
-        nor ``resume`` says what to do.
+        ``out`` (or ``qp``) exists and ``overwrite`` is false, or ``out`` is a folder zphot did
+        not write (with or without ``overwrite``).
+    OutputLockedError
+        Another run is writing ``out``; or one died writing it and neither ``resume`` nor
+        ``overwrite`` says what to do with its parts.
     ParameterError
-        ``resume`` with a different model, catalog or options than the interrupted run.
+        An interrupted run's parts are there and neither flag is given; ``resume`` with a
+        different model, catalog or options than the interrupted run; ``out`` or ``qp`` is,
+        holds or lies inside the catalog.
     """
     t0 = time.perf_counter()
     spec = spec or OutputSpec()
@@ -610,10 +699,10 @@ def predict_catalog(
     chunk_size = int(chunk_size or auto_chunk_size(estimator.grid_.n_bins, spec, keep_probs))
     if chunk_size < 1:
         raise ParameterError(f"chunk_size must be a positive integer, got {chunk_size}")
-    for target in (out, qp_path):
-        if target is not None and target.exists() and not overwrite:
-            raise OverwriteError(str(target))
+    check_not_input({"--out": out, "--qp": qp_path}, {"--catalog": table.path})
+    check_writable(out, overwrite, folder_files=OWN_FILES)
     if qp_path is not None:
+        check_writable(qp_path, overwrite)
         from ..pdf.qp import check_qp_path
 
         check_qp_path(qp_path)
@@ -640,8 +729,7 @@ def predict_catalog(
             }
         ),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    manifest = _start_manifest(work, key, resume, overwrite)
+    lock, manifest = _open_work(work, out, key, resume, overwrite)
     parts: list[dict] = manifest["parts"]
     resumed_at = parts[-1]["stop"] if parts else 0
     metadata = file_metadata(estimator, spec, table.path, manifest.get("created"))
@@ -680,7 +768,9 @@ def predict_catalog(
             qp_path, _qp_chunks(work, parts, estimator), n_rows, qp_kind, overwrite=True
         )
         shutil.rmtree(work / "_qp")
-    finish_parts(work, [work / p["file"] for p in parts], out, partitioned, metadata)
+    finish_parts(
+        work, [work / p["file"] for p in parts], out, partitioned, metadata, lock
+    )
     seconds = time.perf_counter() - t0
     logger.debug("%d rows in %d parts -> %s (%.1f s)", n_rows, len(parts), out, seconds)
     return StreamResult(out, n_rows, len(parts), resumed_at, seconds, qp_path)

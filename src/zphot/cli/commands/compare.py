@@ -13,6 +13,7 @@ import shlex
 import sys
 import zipfile
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -140,6 +141,26 @@ def _per_model_settings(
     return grouped
 
 
+#: What the report writes in --out (see ``Comparison.write``).
+_REPORT_FILES = ("results.csv", "results.md", "report.html", "predictions_*", "binned_*")
+
+
+def _check_inputs_kept(out_dir: Path, inputs: dict[str, Any]) -> None:
+    """Refuse an input that the report would replace: a file in --out named like a report
+    file, or one under --out/figures (checked with or without --overwrite)."""
+    real_out = Path(os.path.realpath(out_dir))
+    for label, src in inputs.items():
+        if src is None:
+            continue
+        real = Path(os.path.realpath(src))
+        named = real.parent == real_out and any(fnmatch(real.name, p) for p in _REPORT_FILES)
+        if named or real_out / "figures" in real.parents:
+            raise ParameterError(
+                f"{src}: the report written to --out {out_dir} would replace this input "
+                f"({label}); choose another --out"
+            )
+
+
 @command
 def compare(
     catalog: Annotated[str, typer.Option(help="Catalog with redshifts: a path or builtin:NAME.")],
@@ -230,6 +251,7 @@ def compare(
             "every model is trained already, so nothing is fitted on --catalog: give the test "
             "catalog as --catalog, without --test"
         )
+    _check_inputs_kept(out_dir, {"--catalog": catalog, "--test": test} | trained)
     prepare_output_dir(out_dir, overwrite)
     # Without --preset or --survey, a trained model reads the catalog as it was trained to.
     known = next((t.estimator.survey_ for t in estimators.values() if isinstance(t, Trained)), None)

@@ -10,6 +10,7 @@ import typer
 
 from ...estimators.settings import parse_settings
 from ...io import check_writable
+from ...io.atomic import check_not_input
 from ..console import command, err, out
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
 
@@ -59,6 +60,7 @@ def debias(
     from ...debias import DebiasedEstimator
 
     paths = {k: out_dir / f"step{k}" for k in (1, 2, 3, 4)}
+    check_not_input({f"--out {p.name}": p for p in paths.values()}, {"--catalog": catalog})
     for p in paths.values():
         check_writable(p, overwrite)
     grouped = parse_settings(settings, ["debiased", model], default="debiased")

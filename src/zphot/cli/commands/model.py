@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -20,6 +19,8 @@ from ...catalog.survey import load_survey
 from ...estimators import get_estimator, load
 from ...estimators.settings import parse_settings
 from ...io import check_writable
+from ...io.atomic import check_not_input
+from ...io.lock import release_on_error
 from ...scale.stream import PDF_DTYPES, PDF_KINDS
 from ..console import command, err
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
@@ -28,6 +29,7 @@ ENGINES = ("local", "dask")
 
 
 @command
+@release_on_error
 def train(
     model: Annotated[str, typer.Option("--model", help="Estimator name (zphot models lists).")],
     catalog: Annotated[str, typer.Option(help="Training catalog (needs redshifts).")],
@@ -57,15 +59,25 @@ def train(
     reweight_k: Annotated[
         int, typer.Option("--reweight-k", min=1, help="Neighbours of the --reweight-to weights.")
     ] = 10,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing model file.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an existing model file; discard OUT.ckpt's checkpoints.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue from the checkpoints of a run that was killed."),
+    ] = False,
 ) -> None:
     """Fit an estimator on a catalog with redshifts and save it.
 
-    Networks save a checkpoint after every epoch (in OUT.ckpt, removed once the model is
-    saved, unless --set checkpoint=FOLDER names another folder, which is kept): an
-    interrupted run continues where it stopped when the same command is run again.
+    Networks save a checkpoint after every epoch (in OUT.ckpt, whose checkpoint files are
+    removed once the model is saved, unless --set checkpoint=FOLDER names another folder, which
+    is kept): an interrupted run continues where it stopped when the same command is run again
+    (after a kill that left the folder locked, with --resume). A second run into the same
+    OUT.ckpt is refused while the first runs; a folder zphot did not create needs --overwrite,
+    and only zphot's files in it are ever removed.
     Example: zphot train --model knn --catalog builtin:dc2-train --out knn.zphot
     """
+    check_not_input({"--out": out}, {"--catalog": catalog, "--validation": validation})
     check_writable(out, overwrite)
     role = f"the --model ({model})"
     params = parse_settings(settings, [model], role=role)[model] | {"random_state": seed}
@@ -74,6 +86,7 @@ def train(
     folder = out.with_name(out.name + ".ckpt")
     if own_checkpoint:
         est.set_params(checkpoint=str(folder))
+    held = _checkpoints(est.get_params().get("checkpoint"), overwrite, resume, own_checkpoint)
     cat = open_catalog(catalog, preset, survey, select, z_max)
     val = (
         open_catalog(validation, survey=cat.survey, selections=select, z_max=z_max)
@@ -98,9 +111,18 @@ def train(
     if own_checkpoint:
         est.set_params(checkpoint=None)  # the model file does not point at a removed folder
     est.save(out, overwrite=overwrite)
-    if own_checkpoint:
-        shutil.rmtree(folder, ignore_errors=True)
+    if held is not None:
+        held.finish()
     err.print(f"trained {model} in {time.perf_counter() - t0:.1f} s -> {out}")
+
+
+def _checkpoints(folder: str | None, overwrite: bool, resume: bool, own: bool) -> Any:
+    """The run's checkpoint folder, locked (``CheckpointFolder``); None for a model without."""
+    if folder is None:
+        return None
+    from ...estimators.nn.checkpoint import CheckpointFolder
+
+    return CheckpointFolder.open(folder, overwrite=overwrite, resume=resume, remove=own)
 
 
 @command
@@ -172,6 +194,7 @@ def predict(
 
     if engine not in ENGINES:
         raise ParameterError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    check_not_input({"--out": out, "--qp": qp_file}, {"--catalog": catalog, "--model": model})
     if engine == "dask" and (resume or qp_file is not None):
         raise ParameterError(
             "--resume and --qp are options of --engine local; a Dask run restarts as a whole"

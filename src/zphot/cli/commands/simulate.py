@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ...catalog.survey import load_survey
 from ...exceptions import ParameterError
 from ...io import check_writable, write_table
+from ...io.atomic import check_not_input
 from ..console import command, err
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
 
@@ -41,6 +42,7 @@ def catalog_command(
 
     if n < 1:
         raise ParameterError(f"--n must be >= 1, got {n}")
+    check_not_input({"--out": out}, {"--survey": survey})
     check_writable(out, overwrite)
     t0 = time.perf_counter()
     with err.status(f"simulating {n:,} galaxies"):
@@ -79,7 +81,10 @@ def images_command(
     from ...images.simulate import prepare_catalog, simulate_images, structure_columns
     from ...sim.observing import observing
 
+    check_not_input({"--out": out, "--sheet": sheet}, {"--catalog": catalog, "--survey": survey})
     check_writable(out, overwrite)
+    if sheet is not None:
+        check_writable(sheet, overwrite)
     cat = open_catalog(catalog, preset, survey, select, z_max)
     if limit is not None:
         cat = cat.take(np.arange(min(limit, len(cat))))

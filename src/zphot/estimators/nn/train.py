@@ -11,6 +11,7 @@ itself; the global torch seed is never read or set.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import time
@@ -278,13 +279,7 @@ def train_network(
     }
     saved = checkpoint.load() if checkpoint is not None else None
     if saved is not None:
-        module.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["optimizer"])
-        schedule.load_state_dict(saved["schedule"])
-        for name, g in generators.items():
-            g.set_state(saved["generators"][name])
-        run = saved["run"]
-        logger.info("%s: resuming after epoch %d", checkpoint.path, run["epoch"])
+        run = _resume(checkpoint, saved, (module, opt, schedule, generators), run)
     history = run["history"]
     while not run["finished"] and run["epoch"] < settings.max_epochs:
         epoch = run["epoch"]
@@ -328,6 +323,45 @@ def train_network(
     module.load_state_dict(run["best_state"])
     module.eval()
     return history
+
+
+_RUN_KEYS = {"epoch", "finished", "best_val", "best_state", "history"}
+
+
+def _restore(state: dict, parts: tuple) -> None:
+    module, opt, schedule, generators = parts
+    module.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    for name, g in generators.items():
+        g.set_state(state["generators"][name])
+
+
+def _resume(checkpoint: Checkpoint, saved: dict, parts: tuple, fresh: dict) -> dict:
+    """Load a saved state into (module, optimiser, schedule, generators) and return its run
+    record. A state that does not fit them (a damaged or edited file with the right key) is
+    set aside and everything is put back as it was, so training starts from ``fresh``."""
+    module, opt, schedule, generators = parts
+    initial = {
+        "model": _copy_state(module),
+        "optimizer": copy.deepcopy(opt.state_dict()),
+        "schedule": copy.deepcopy(schedule.state_dict()),
+        "generators": {name: g.get_state() for name, g in generators.items()},
+    }
+    try:
+        _restore(saved, parts)
+        run = saved["run"]
+        if not isinstance(run, dict) or not set(run) >= _RUN_KEYS:
+            raise KeyError(f"run record lacks {sorted(_RUN_KEYS - set(run or ()))}")
+        shapes = {k: (v.shape, v.dtype) for k, v in module.state_dict().items()}
+        if {k: (v.shape, v.dtype) for k, v in run["best_state"].items()} != shapes:
+            raise ValueError("its best weights do not have the network's shapes")
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+        checkpoint.set_aside(f"its state does not fit this network ({exc})")
+        _restore(initial, parts)
+        return fresh
+    logger.info("%s: resuming after epoch %d", checkpoint.path, run["epoch"])
+    return run
 
 
 def _copy_state(module: nn.Module) -> dict[str, torch.Tensor]:
