@@ -16,9 +16,11 @@ lsdb = pytest.importorskip("lsdb")
 from zphot.catalog import Catalog, load_survey  # noqa: E402
 from zphot.cli.app import app  # noqa: E402
 from zphot.estimators.knn import KNNEstimator  # noqa: E402
-from zphot.exceptions import FormatError, ParameterError  # noqa: E402
+from zphot.exceptions import FormatError, OverwriteError, ParameterError  # noqa: E402
+from zphot.io.columns import quantile_column  # noqa: E402
 from zphot.scale import OutputSpec, predict_frame  # noqa: E402
 from zphot.scale.hats import is_hats, predict_hats  # noqa: E402
+from zphot.scale.stream import work_dir  # noqa: E402
 from zphot.testing import synthetic_catalog  # noqa: E402
 
 # The repository's parent holds the shared data folder (tests/scale/ -> repo root -> ..).
@@ -30,7 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 BANDS = ["u", "g", "r", "i", "z"]
 # Outputs of the predictions (pdf=quantiles) that the prefix renames; objid and z_spec are copied.
 PREDICTED = ["z_phot", "z_err", "z_lo", "z_hi", "out_of_coverage"] + [
-    f"z_q{q:g}" for q in OutputSpec().quantiles
+    quantile_column(q) for q in OutputSpec().quantiles
 ]
 
 
@@ -264,3 +266,21 @@ def test_hats_on_a_dask_cluster_equals_threads(synthetic, tmp_path):
     pd.testing.assert_frame_equal(
         lsdb.read_hats(there.path).compute(), lsdb.read_hats(here.path).compute()
     )
+
+
+def test_overwrite_replaces_only_a_hats_output_zphot_wrote(synthetic, tmp_path):
+    model, source, _ = synthetic
+    out = tmp_path / "pred_hats"
+    first = predict_hats(model, source, out)
+    with pytest.raises(OverwriteError):  # exists, no --overwrite
+        predict_hats(model, source, out)
+    again = predict_hats(model, source, out, overwrite=True)
+    assert first.n_rows == again.n_rows and not work_dir(out).exists()
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "notes.txt").write_text("keep me")
+    with pytest.raises(OverwriteError):
+        predict_hats(model, source, user, overwrite=True)
+    assert (user / "notes.txt").read_text() == "keep me"
+    with pytest.raises(ParameterError, match="--out"):
+        predict_hats(model, source, source, overwrite=True)

@@ -17,6 +17,7 @@ the cluster of an active ``distributed.Client``. LSDB is the optional extra ``zp
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -27,7 +28,9 @@ from typing import Any
 import pandas as pd
 
 from ..catalog.bands import Survey
-from ..exceptions import FormatError, OverwriteError, ParameterError
+from ..exceptions import FormatError, ParameterError
+from ..io.atomic import MARKER, atomic_path, check_not_input, check_writable
+from ..io.lock import LOCK, claim_folder, release_on_error
 from .stream import (
     OutputSpec,
     StreamResult,
@@ -44,6 +47,10 @@ __all__ = ["is_hats", "predict_hats", "refuse_options"]
 # a collection (a catalog with its margins and indexes) holds collection.properties.
 _PROPERTY_FILES = ("hats.properties", "properties")
 _COLLECTION_FILE = "collection.properties"
+# What a HATS output of zphot holds (LSDB writes a collection: its properties file and the
+# catalog's folder, named after the output), so --overwrite replaces only such a folder.
+_HATS_OUTPUT = (MARKER, _COLLECTION_FILE, *_PROPERTY_FILES, "partition_info.csv", "dataset")
+_NO_RESUME = "a HATS run does not resume: pass --overwrite to start again"
 
 
 def is_hats(path: str | os.PathLike) -> bool:
@@ -122,6 +129,7 @@ def _predict_pixel(
     return table
 
 
+@release_on_error
 def predict_hats(
     model: Any,
     source: str | os.PathLike,
@@ -182,10 +190,8 @@ def predict_hats(
     estimator = load(model) if isinstance(model, str | os.PathLike) else model
     survey = survey or estimator.survey_
     source, out = Path(source), Path(out)
-    if out.resolve() == source.resolve():
-        raise ParameterError(f"{out}: the output would replace the catalog it reads; name another")
-    if out.exists() and not overwrite:
-        raise OverwriteError(str(out))
+    check_not_input({"--out": out}, {"--catalog": source})
+    check_writable(out, overwrite, folder_files=(*_HATS_OUTPUT, out.name))
     try:
         info = lsdb.read_hats(source).hc_structure.catalog_info
         available = lsdb.read_hats(source, columns="all").columns
@@ -201,7 +207,7 @@ def predict_hats(
     catalog.margin = None  # joined back by id, never cross-matched: no margin to predict
     args = [columns, constants, carried, survey, spec, str(source)]
     meta = _predict_pixel(catalog.meta, "(schema)", estimator, *args)  # checks model vs file
-    work = _work_folder(out, overwrite)
+    work, lock = _work_folder(out, source, overwrite)
     properties = {
         "zphot_version": __version__,
         "zphot_estimator": estimator.name,
@@ -213,30 +219,40 @@ def predict_hats(
             _predict_pixel, plugin or estimator, *args, meta=meta, include_pixel=True
         )
         predicted.write_catalog(
-            work,
+            work / "catalog",
             catalog_name=out.name,
             addl_hats_properties=properties,
             progress_bar=False,
             overwrite=True,
         )
-    n_rows = int(lsdb.read_hats(work).hc_structure.catalog_info.total_rows)
-    replace_path(work, out)
+    n_rows = int(lsdb.read_hats(work / "catalog").hc_structure.catalog_info.total_rows)
+    with atomic_path(work / "catalog" / MARKER) as tmp:  # a later --overwrite may replace it
+        tmp.write_text(json.dumps({"format": "zphot-hats", "source": str(source.resolve())}))
+    replace_path(work / "catalog", out)
+    (work / MARKER).unlink()
+    lock.release()
+    with contextlib.suppress(OSError):  # another run may have claimed it meanwhile
+        work.rmdir()
     n_parts = len(predicted.get_healpix_pixels())
     return StreamResult(out, n_rows, n_parts, 0, time.perf_counter() - t0)
 
 
-def _work_folder(out: Path, overwrite: bool) -> Path:
-    """The folder the catalog is written to before it is moved to ``out`` whole."""
+def _work_folder(out: Path, source: Path, overwrite: bool) -> tuple[Path, Any]:
+    """The locked folder the catalog is written in (``work/catalog``) before it is moved to
+    ``out`` whole; an earlier run's leftovers are cleared only with ``overwrite``."""
     work = work_dir(out)
-    if work.exists():
+    marker = {"format": "zphot-hats-work", "source": str(source.resolve())}
+    lock, created = claim_folder(work, marker, str(out), takeover=overwrite, hint=_NO_RESUME)
+    if not created:
         if not overwrite:
-            raise ParameterError(
-                f"{work}: an earlier run's partial catalog is here (a HATS run does not "
-                "resume); pass --overwrite to start again"
-            )
-        shutil.rmtree(work)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return work
+            lock.release()
+            raise ParameterError(f"{work}: an earlier run's partial catalog is here; {_NO_RESUME}")
+        leftovers = [e for e in work.iterdir() if e.name not in (MARKER, LOCK, "catalog")]
+        if leftovers:
+            lock.release()
+            raise ParameterError(f"{work}: holds {leftovers[0].name}, not zphot's; move it away")
+        shutil.rmtree(work / "catalog", ignore_errors=True)
+    return work, lock
 
 
 @contextlib.contextmanager
