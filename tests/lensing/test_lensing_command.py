@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from astropy.cosmology import Planck18
 from typer.testing import CliRunner
@@ -20,7 +22,8 @@ def flat_beta(z_lens: float, z_s: float) -> float:
 
 @pytest.fixture
 def predictions(tmp_path):
-    # Grid [0, 2] in 4 bins (edges 0, 0.5, 1, 1.5, 2), rebuilt from the column names.
+    # Grid [0, 2] in 4 bins (edges 0, 0.5, 1, 1.5, 2), recorded in the file's metadata as
+    # zphot predict records it.
     probs = np.array(
         [
             [0.0, 1.0, 0.0, 0.0],  # A: all at 0.75
@@ -36,10 +39,12 @@ def predictions(tmp_path):
             "z_spec": [0.8, 0.3, 0.2],
         }
     )
-    for j, c in enumerate(["0.2500", "0.7500", "1.2500", "1.7500"]):
-        frame[f"p_{c}"] = probs[:, j]
+    for j in range(4):
+        frame[f"pdf_{j:03d}"] = probs[:, j]
     path = tmp_path / "z.parquet"
-    frame.to_parquet(path)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    grid = {"z_min": 0.0, "z_max": 2.0, "n_bins": 4}
+    pq.write_table(table.replace_schema_metadata({"zphot": json.dumps(grid)}), path)
     return path
 
 
@@ -85,7 +90,8 @@ def test_lensing_command_refuses_a_file_without_pdfs(tmp_path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert (
-        f"{path}: no PDF columns (p_<z> ...); write the predictions with zphot predict --pdf grid"
+        f"{path}: no redshift grid in the file's metadata; write the predictions with zphot "
+        "predict --pdf grid"
         in " ".join(result.output.split())
     )
 
@@ -101,3 +107,29 @@ def test_empty_selection_writes_strict_json_with_nulls(predictions, tmp_path) ->
     # P(z > 2.0) is 0 for every galaxy: nothing selected, means undefined.
     assert report["n_selected"] == 0
     assert report["beta_mean"] is None and report["contamination"] is None
+
+
+def test_lensing_reads_what_zphot_predict_writes(tmp_path) -> None:
+    """The grid PDFs of a real prediction file give the same per-galaxy ⟨β⟩ from Parquet and
+    from FITS (the grid comes from each format's own metadata)."""
+    from zphot.estimators.knn import KNNEstimator
+    from zphot.testing import synthetic_catalog
+
+    model = tmp_path / "knn.zphot"
+    KNNEstimator(k=5).fit(synthetic_catalog(300, random_state=0)).save(model)
+    catalog = tmp_path / "cat.parquet"
+    synthetic_catalog(40, random_state=1).table.to_parquet(catalog)
+    runner = CliRunner()
+    betas = []
+    for suffix in (".parquet", ".fits"):
+        pred = tmp_path / f"z{suffix}"
+        args = ["predict", "--model", model, "--catalog", catalog, "--pdf", "grid", "--out", pred]
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+        out = tmp_path / f"lens_{suffix[1:]}.parquet"
+        args = ["lensing", "--predictions", pred, "--z-lens", "0.2", "--dz", "0.05", "--out", out]
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+        betas.append(pd.read_parquet(out)["beta"].to_numpy())
+    assert len(betas[0]) == 40 and ((betas[0] >= 0) & (betas[0] <= 1)).all()
+    np.testing.assert_allclose(betas[1], betas[0], rtol=1e-6)

@@ -120,3 +120,9 @@ def test_full_range_residuals_find_the_edge_bin_a_window_would_hide():
     assert got["slope_zspec"] < 0  # high at the low end: a falling residual curve
     perfect = full_range_residuals(z_spec, z_spec)
     assert perfect["max_dz_zspec"] == 0.0 and perfect["max_dz_zphot"] == 0.0
+
+
+def test_full_range_residuals_of_a_constant_estimate_are_nan_not_an_error():
+    got = full_range_residuals(np.full(10, 0.3), np.linspace(0.1, 0.5, 10))
+    assert np.isnan(got["max_dz_zphot"]) and np.isnan(got["slope_zphot"])
+    assert np.isfinite(got["max_dz_zspec"])

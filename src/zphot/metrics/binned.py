@@ -163,8 +163,8 @@ def full_range_residuals(
     dict
         For ``by`` in ``zspec`` and ``zphot``: ``max_dz_{by}`` (largest |mean dz| over the bins),
         ``max_dz_{by}_lo`` / ``_hi`` (that bin's edges), ``max_dz_{by}_sem`` (its standard error)
-        and ``slope_{by}`` / ``intercept_{by}`` (:func:`residual_trend` of dz on that variable).
-        Non-finite ``z_phot`` are left out.
+        and ``slope_{by}`` / ``intercept_{by}`` (:func:`residual_trend` of dz on that variable);
+        NaN for a variable with a single value. Non-finite ``z_phot`` are left out.
     """
     zp, zs = _as_matched_1d(z_phot=z_phot, z_spec=z_spec)
     ok = np.isfinite(zp) & np.isfinite(zs)
@@ -172,6 +172,11 @@ def full_range_residuals(
     d = scaled_residuals(zp, zs)
     out: dict[str, float] = {}
     for by, x in (("zspec", zs), ("zphot", zp)):
+        if np.unique(x).size < 2:  # one value: no bins and no trend to speak of
+            keys = ("", "_lo", "_hi", "_sem")
+            out |= {f"max_dz_{by}{k}": np.nan for k in keys}
+            out |= {f"slope_{by}": np.nan, f"intercept_{by}": np.nan}
+            continue
         table = binned_residuals(x, d, equal_count_edges(x, n_bins))
         worst = int(np.nanargmax(table["mean"].abs().to_numpy()))
         out[f"max_dz_{by}"] = float(abs(table["mean"].iloc[worst]))
