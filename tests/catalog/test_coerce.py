@@ -14,7 +14,6 @@ from astropy.table import MaskedColumn, QTable, Table
 
 import zphot
 from zphot.catalog import as_catalog, load_survey, survey_from_dict
-from zphot.catalog.coerce import PREDICTION_COLUMNS
 from zphot.exceptions import CatalogError, InputTypeError, NotFittedError, ParameterError
 from zphot.io import write_table
 from zphot.testing import synthetic_catalog
@@ -118,8 +117,9 @@ def test_predict_table_returns_the_type_given(fitted):
     for name in ("z_phot", "z_err", "z_lo", "z_hi"):
         assert table[name].unit == u.dimensionless_unscaled
     assert table["out_of_coverage"].unit is None
-    for name in table.colnames:
-        assert table[name].description == PREDICTION_COLUMNS[name][1]
+    # The same descriptions as the output files carry (zphot.io.columns).
+    assert table["z_err"].description == "half the central 68% credible interval, (z_hi - z_lo) / 2"
+    assert table["out_of_coverage"].description.startswith("True where")
     qtable = est.predict_table(QTable.from_pandas(test.table))
     assert type(qtable) is QTable and qtable["z_phot"].unit == u.dimensionless_unscaled
 
@@ -131,7 +131,7 @@ def test_model_survey_id_is_optional_and_carried_when_present():
     est = zphot.get_estimator("knn").fit(frame, survey=survey)
     with_id = est.predict_table(Table.from_pandas(frame))
     assert with_id.colnames[0] == "objid" and with_id["objid"][0] == 1000
-    assert with_id["objid"].description == "object identifier, copied from the input"
+    assert with_id["objid"].description == "object identifier, copied from the input catalog"
     without = est.predict_table(frame.drop(columns="objid"))
     assert "objid" not in without.columns
     assert np.array_equal(without["z_phot"].to_numpy(), np.asarray(with_id["z_phot"]))

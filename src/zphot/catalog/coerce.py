@@ -30,7 +30,6 @@ from .survey import list_presets, load_survey
 
 __all__ = [
     "ACCEPTED",
-    "PREDICTION_COLUMNS",
     "as_catalog",
     "guess_preset",
     "like_input",
@@ -42,18 +41,6 @@ ACCEPTED = (
     "a Catalog, pandas DataFrame, astropy Table, structured NumPy array, file path or "
     "'builtin:NAME'"
 )
-
-#: Unit (None: no unit, "": dimensionless) and one-line description of each prediction column;
-#: an astropy Table returned by ``predict_table`` carries them.
-PREDICTION_COLUMNS: dict[str, tuple[str | None, str]] = {
-    "z_phot": ("", "photometric redshift: the model's point estimate (mode, mean or median)"),
-    "z_phot_bulk": ("", "bulk redshift: z_phot less its magnitude-redshift cell's mean bias"),
-    "z_err": ("", "half the central 68% interval of the redshift PDF"),
-    "z_lo": ("", "lower end of the central 68% interval (16th percentile of the PDF)"),
-    "z_hi": ("", "upper end of the central 68% interval (84th percentile of the PDF)"),
-    "out_of_coverage": (None, "true where the object lies outside the training coverage"),
-}
-_ID_DESCRIPTION = "object identifier, copied from the input"
 
 _OPTIONAL_ROLES = ("id", "ra", "dec")
 
@@ -172,17 +159,17 @@ def read_catalog(
 
 def like_input(frame: pd.DataFrame, original: Any, id_column: str | None = None) -> Any:
     """``frame`` as the type of ``original``: an astropy Table (units and descriptions from
-    :data:`PREDICTION_COLUMNS`), a structured array, or the DataFrame itself otherwise (with the
-    index of a DataFrame given)."""
+    :func:`zphot.io.columns.column_info`, as the output files carry them), a structured array,
+    or the DataFrame itself otherwise (with the index of a DataFrame given)."""
     if _is_table(original):
+        from ..io.columns import column_info
+
         table = type(original).from_pandas(frame)
         for name in table.colnames:
-            unit, text = PREDICTION_COLUMNS.get(name, (None, ""))
-            if name == id_column:
-                text = _ID_DESCRIPTION
+            unit, text = column_info(name, {"id_column": id_column})
             if unit is not None:
                 table[name].unit = unit
-            table[name].info.description = text or None
+            table[name].info.description = text
         return table
     if isinstance(original, np.ndarray) and original.dtype.names:
         cols = [frame[c].to_numpy() for c in frame.columns]
