@@ -22,18 +22,21 @@ import dataclasses
 import math
 import os
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from ..exceptions import FormatError, ParameterError
+from ..exceptions import CatalogError, FormatError, ParameterError
+from .stampfile import StampRun, config_digest, write_stamps
 
 __all__ = [
     "CUTOUT_FLAGS",
     "Mosaic",
     "cut_galaxy",
+    "cutout_stamps",
     "read_cutout_files",
     "read_mosaics",
     "target_wcs",
@@ -255,7 +258,26 @@ def _flags(mosaic: Mosaic, centre: tuple[float, float], cover: NDArray, masked: 
 
 
 def _extension_band(header: object) -> str:
-    return str(header.get("EXTNAME", header.get("FILTER", "")))
+    """The band an extension holds, by EXTNAME or FILTER (FITS keeps EXTNAME upper case)."""
+    return str(header.get("EXTNAME", header.get("FILTER", ""))).strip().upper()
+
+
+def _pick_bands(path: object, images: list, bands: Sequence[str]) -> list:
+    """The extensions of ``bands`` in order: by name when the file names them, else by
+    position when there is one image per band."""
+    named = {_extension_band(h.header): h for h in images}
+    wanted = [b.upper() for b in bands]
+    if any(b in named for b in wanted):
+        missing = [b for b, w in zip(bands, wanted, strict=True) if w not in named]
+        if missing:
+            raise FormatError(f"{path}: no extension named {missing} (have {sorted(named)})")
+        return [named[w] for w in wanted]
+    if len(images) != len(bands):
+        raise FormatError(
+            f"{path}: {len(images)} image extensions for {len(bands)} bands "
+            f"and no EXTNAME/FILTER naming them"
+        )
+    return images
 
 
 def read_cutout_files(
@@ -276,15 +298,7 @@ def read_cutout_files(
         try:
             with fits.open(path) as hdul:
                 images = [h for h in hdul if getattr(h, "data", None) is not None]
-                named = {_extension_band(h.header): h for h in images}
-                picked = [named.get(b) for b in bands]
-                if any(p is None for p in picked):
-                    if len(images) != len(bands):
-                        raise FormatError(
-                            f"{path}: {len(images)} image extensions for {len(bands)} bands "
-                            f"and no EXTNAME/FILTER naming all of {list(bands)}"
-                        )
-                    picked = images
+                picked = _pick_bands(path, images, bands)
                 cube.append(np.stack([np.asarray(h.data, dtype=np.float32) for h in picked]))
         except OSError as exc:
             raise FormatError(f"{path}: not a readable FITS file ({exc})") from None
@@ -292,3 +306,92 @@ def read_cutout_files(
     if len(shapes) != 1:
         raise FormatError(f"cutout files differ in shape: {sorted(shapes)}")
     return np.stack(cube), [str(p) for p in paths]
+
+
+def _cut_chunk(args: tuple) -> tuple[int, NDArray[np.float32], dict[str, NDArray]]:
+    """Cut one chunk: ``(chunk, records, start, mosaics, size, pixel_scale)``."""
+    chunk, records, _start, mosaics, size, pixel_scale = args
+    pixels = np.empty((len(records), len(mosaics), size, size), dtype=np.float32)
+    flags = np.empty((len(records), len(mosaics)), dtype=np.int32)
+    for i, rec in enumerate(records):
+        pixels[i], flags[i] = cut_galaxy(mosaics, rec["ra"], rec["dec"], size, pixel_scale)
+    return chunk, pixels, {"cutout_flags": flags}
+
+
+def cutout_stamps(
+    table: pd.DataFrame,
+    mosaics: Sequence[Mosaic],
+    out: str | os.PathLike,
+    *,
+    size: int = 32,
+    pixel_scale: float | None = None,
+    ra: str = "ra",
+    dec: str = "dec",
+    n_jobs: int = 2,
+    chunk_size: int = 256,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Cut every galaxy of ``table`` out of ``mosaics`` into the stamp file ``out``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The catalog, stored beside the stamps; ``ra`` and ``dec`` (degrees) locate each galaxy.
+    mosaics : sequence of Mosaic
+        One per band, in wavelength order (:func:`read_mosaics`).
+    size : int
+        Stamp width in pixels of the common grid.
+    pixel_scale : float, arcsec / pixel, optional
+        Pixel scale of the common grid; by default the first band's.
+    n_jobs, chunk_size, overwrite, progress
+        As for :func:`zphot.images.simulate.simulate_images`; an interrupted run resumes.
+
+    Returns
+    -------
+    Path
+        ``out``, with per-band ``cutout_flags_<band>`` columns and their OR, ``cutout_flags``
+        (bits :data:`CUTOUT_FLAGS`).
+    """
+    missing = [c for c in (ra, dec) if c not in table.columns]
+    if missing:
+        raise CatalogError(f"catalog lacks the sky position columns {missing}; set --ra/--dec")
+    if size < 8 or size > 512:
+        raise ParameterError(f"stamp size must be in [8, 512] pixels, got {size}")
+    if n_jobs < 1 or chunk_size < 1:
+        raise ParameterError(f"n_jobs and chunk_size must be >= 1, got {n_jobs}, {chunk_size}")
+    scale = float(pixel_scale or mosaics[0].pixel_scale)
+    bands = tuple(m.band for m in mosaics)
+    positions = table[[ra, dec]].rename(columns={ra: "ra", dec: "dec"})
+    config = {
+        "source": "cutouts",
+        "images": [m.path for m in mosaics],
+        "zero_points": [m.zero_point for m in mosaics],
+        "bands": list(bands),
+        "size": int(size),
+        "pixel_scale": scale,
+        "chunk_size": int(chunk_size),
+        "n": len(table),
+    }
+    psf = [m.psf_fwhm if m.psf_fwhm is not None else np.nan for m in mosaics]
+    attrs = {"survey": "cutouts", "pixel_scale": scale, "psf_fwhm": np.array(psf)}
+    run = StampRun(
+        bands,
+        int(size),
+        int(chunk_size),
+        config,
+        config_digest(config, positions, ["ra", "dec"]),
+        attrs,
+        extras={"cutout_flags": ("int32", (len(bands),))},
+    )
+    return write_stamps(
+        table,
+        out,
+        run,
+        _cut_chunk,
+        positions.to_dict("records"),
+        (tuple(mosaics), int(size), scale),
+        n_jobs=n_jobs,
+        overwrite=overwrite,
+        progress=progress,
+    )

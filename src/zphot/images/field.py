@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from numpy.typing import NDArray
 
 from .._rng import child_generator
 from ..exceptions import ParameterError
+from ..io.atomic import atomic_path
 from ..sim.observing import Observing
 from .render import _galsim, galaxy_profile, psf_profile
 
@@ -29,9 +32,11 @@ __all__ = [
     "BandFrame",
     "FieldImage",
     "default_frames",
+    "field_shape",
     "frame_wcs",
     "place_galaxies",
     "render_field",
+    "write_field",
 ]
 
 #: Stream index of the field-level draws (positions), apart from the galaxies' own streams.
@@ -195,3 +200,38 @@ def _draw_band(
             image=image[bounds], center=galsim.PositionD(xi, yi), add_to_image=True, method="auto"
         )
     return image.array
+
+
+def field_shape(width_arcsec: float, frames: Sequence[BandFrame], margin: float = 1.1) -> tuple:
+    """A square mosaic shape large enough for ``width_arcsec`` at the finest grid, rotated."""
+    finest = min(f.pixel_scale for f in frames)
+    side = int(math.ceil(width_arcsec * margin * math.sqrt(2) / finest))
+    return (side, side)
+
+
+def write_field(
+    images: Sequence[FieldImage], out_dir: str | os.PathLike, *, overwrite: bool = False
+) -> Path:
+    """Write each band as ``field_<band>.fits`` + ``field_<band>.weight.fits`` and the TOML
+    mapping ``field.toml`` that ``zphot cutouts --images`` reads; returns the TOML's path."""
+    from astropy.io import fits
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["# Bands in wavelength order: image, weight map, AB zero point, PSF FWHM (arcsec)."]
+    for im in images:
+        name = f"field_{im.band}.fits"
+        for path, data in ((name, im.counts), (f"field_{im.band}.weight.fits", im.weight)):
+            with atomic_path(out / path, overwrite=overwrite) as tmp:
+                fits.PrimaryHDU(data, header=im.header).writeto(tmp, overwrite=True)
+        lines += [
+            f"[bands.{im.band}]",
+            f'image = "{name}"',
+            f'weight = "field_{im.band}.weight.fits"',
+            f"zero_point = {float(im.header['MAGZP'])!r}",
+            f"psf_fwhm = {float(im.header['PSF_FWHM'])!r}",
+        ]
+    toml = out / "field.toml"
+    with atomic_path(toml, overwrite=overwrite) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    return toml
