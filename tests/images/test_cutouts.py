@@ -186,3 +186,30 @@ def test_per_object_cutout_files_are_read_in_band_order(tmp_path):
     fits.HDUList([fits.PrimaryHDU(np.zeros((8, 8)))]).writeto(unnamed)
     with pytest.raises(FormatError, match="1 image extensions for 2 bands"):
         read_cutout_files([unnamed], ["g", "r"])
+
+
+def test_simulate_field_then_cutouts_on_the_command_line(tmp_path):
+    pytest.importorskip("galsim")
+    from typer.testing import CliRunner
+
+    from zphot.cli.app import app
+
+    def zphot_cli(*args):
+        result = CliRunner().invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    mock = tmp_path / "mock.parquet"
+    zphot_cli("simulate", "catalog", "--survey", "sdss", "--n", 12, "--seed", 1, "--out", mock)
+    field = tmp_path / "field"
+    zphot_cli("simulate", "field", "--catalog", mock, "--preset", "sdss", "--out", field)
+    stamps = tmp_path / "stamps.h5"
+    zphot_cli(
+        "cutouts", "--images", field / "field.toml", "--catalog", field / "truth.parquet",
+        "--size", 16, "--jobs", 1, "--out", stamps,
+    )  # fmt: skip
+    cat = zphot.read_catalog(stamps, "sdss")
+    assert len(cat) == 12 and load_stamps(cat).shape == (12, 5, 16, 16)
+    truth = zphot.io.read_table(field / "truth.parquet")
+    np.testing.assert_array_equal(cat.table["ra"], truth["ra"])
+    assert {f"cutout_flags_{b}" for b in "ugriz"} <= set(cat.table.columns)

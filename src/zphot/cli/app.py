@@ -12,6 +12,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import typer
 
 from .commands.compare import compare
+from .commands.cutouts import cutouts
 from .commands.debias import debias
 from .commands.evaluate import evaluate
 from .commands.info import info
@@ -45,6 +46,7 @@ app.command()(predict)
 app.command()(models)
 app.command()(compare)
 app.command()(debias)
+app.command()(cutouts)
 app.add_typer(simulate_app, name="simulate")
 
 
