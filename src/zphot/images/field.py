@@ -106,22 +106,26 @@ def frame_wcs(frame: BandFrame, centre: tuple[float, float], shape: tuple[int, i
 def place_galaxies(
     n: int,
     centre: tuple[float, float],
-    width_arcsec: float,
+    spacing: float,
     seed: int = 0,
     edge_fraction: float = 0.05,
-) -> pd.DataFrame:
-    """Sky positions for ``n`` galaxies: uniform over a square of ``width_arcsec`` around
-    ``centre``, plus ``edge_fraction`` of them placed on the square's border (half their stamp
-    off the image), so a cutout test meets both cases."""
+) -> tuple[pd.DataFrame, float]:
+    """Sky positions for ``n`` galaxies on a jittered square lattice of ``spacing`` arcsec
+    (each moved by up to a quarter spacing, so no two are closer than half of it and blends
+    stay rare), plus ``edge_fraction`` of them moved onto the field's border (half their stamp
+    off the image), so a cutout test meets both cases. Returns the positions and the field's
+    width in arcsec."""
     rng = child_generator(seed, _POSITIONS_STREAM)
-    half = width_arcsec / 2.0
-    x = rng.uniform(-half, half, n)
-    y = rng.uniform(-half, half, n)
+    side = int(math.ceil(math.sqrt(n)))
+    width = side * spacing
+    cells = rng.permutation(side * side)[:n]
+    x = (cells % side + 0.5) * spacing - width / 2 + rng.uniform(-0.25, 0.25, n) * spacing
+    y = (cells // side + 0.5) * spacing - width / 2 + rng.uniform(-0.25, 0.25, n) * spacing
     edge = rng.random(n) < edge_fraction
-    x[edge] = np.where(rng.random(edge.sum()) < 0.5, -half, half)
+    x[edge] = np.where(rng.random(edge.sum()) < 0.5, -width / 2, width / 2)
     dec = centre[1] + y / 3600.0
     ra = centre[0] + x / 3600.0 / np.cos(np.radians(dec))
-    return pd.DataFrame({"ra": ra, "dec": dec})
+    return pd.DataFrame({"ra": ra, "dec": dec}), width
 
 
 def render_field(

@@ -132,8 +132,9 @@ def field_command(
     select: Select = None,
     z_max: ZMax = None,
     spacing: Annotated[
-        float, typer.Option(help="Mean distance between galaxies in arcsec (sets the field).")
-    ] = 15.0,
+        float,
+        typer.Option(help="Lattice spacing of the galaxies in arcsec (jittered; sets the field)."),
+    ] = 24.0,
     seed: Annotated[int, typer.Option(help="Run seed (positions, structure, noise).")] = 0,
     limit: Annotated[int | None, typer.Option(help="Use only the first N rows.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
@@ -142,10 +143,10 @@ def field_command(
 
     Bands alternate between the survey's pixel scale and a 1.5x coarser one, each rotated
     and dithered differently, with a weight map whose masked square (weight 0) covers part of
-    the field; 5% of the galaxies sit on the field's edge. Writes field_<band>.fits and
-    field_<band>.weight.fits, field.toml (what `zphot cutouts --images` reads) and
-    truth.parquet (the catalog with ra, dec and the structure it was rendered with, which
-    `zphot simulate images` renders directly for comparison).
+    the field; galaxies sit on a jittered lattice (blends are rare), 5% on the field's edge.
+    Writes field_<band>.fits and field_<band>.weight.fits, field.toml (what
+    `zphot cutouts --images` reads) and truth.parquet (the catalog with ra, dec and the
+    structure it was rendered with, which `zphot simulate images` renders directly).
 
     Example: zphot simulate field --catalog mock.parquet --preset sdss --out field/
     """
@@ -168,9 +169,8 @@ def field_command(
     table = cat.table
     if any(c not in table.columns for c in structure_columns(obs.bands)):
         table = prepare_catalog(cat, seed)
-    width = spacing * np.sqrt(len(table))
     centre = (150.0, 2.0)
-    positions = place_galaxies(len(table), centre, width, seed)
+    positions, width = place_galaxies(len(table), centre, spacing, seed)
     table = table.drop(columns=["ra", "dec"], errors="ignore").reset_index(drop=True)
     table = table.assign(ra=positions["ra"].to_numpy(), dec=positions["dec"].to_numpy())
     frames = default_frames(obs)
