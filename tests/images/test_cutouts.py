@@ -21,6 +21,7 @@ from zphot.images.cutouts import (
     read_cutout_files,
     read_mosaics,
     target_wcs,
+    with_background,
 )
 from zphot.images.field import BandFrame, default_frames, frame_wcs, render_field
 from zphot.images.store import load_stamps
@@ -149,7 +150,9 @@ def test_cutout_stamps_write_a_stamp_file_the_estimators_read(field, tmp_path):
     assert cat.table["cutout_flags"].tolist()[0] == 0
     stamps = load_stamps(cat)
     assert stamps.shape == (3, 5, 24, 24)
-    again, _ = cut_galaxy(mosaics, table.ra[0], table.dec[0], 24, mosaics[0].pixel_scale)
+    # The stamp file's sky comes from each band's SEP map (with_background).
+    mapped = [with_background(m) for m in mosaics]
+    again, _ = cut_galaxy(mapped, table.ra[0], table.dec[0], 24, mosaics[0].pixel_scale)
     np.testing.assert_array_equal(stamps[0], again)
 
 
