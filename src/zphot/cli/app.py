@@ -64,6 +64,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "compare",
         "Train every chosen estimator on one split and write a comparison report.",
     ),
+    "cutouts": LazyCommand(
+        "cutouts",
+        "cutouts",
+        "Cut every catalog galaxy out of each band's image onto one common pixel grid.",
+    ),
     "debias": LazyCommand(
         "debias",
         "debias",

@@ -1,0 +1,190 @@
+"""Cutouts of a simulated field against stamps rendered directly, and the image CNN on both.
+
+    python benchmarks/images_cutouts.py data     # field, cutouts, direct stamps, their checks
+    python benchmarks/images_cutouts.py train    # image-cnn on each stamp set, same split
+
+``data`` takes the first ``--n`` SDSS galaxies (real colours and redshifts; structure fitted
+from their colours), renders them into a field (``zphot simulate field``: bands on grids of two
+pixel scales, rotated and dithered, a masked square, 5% on the edge), cuts them out
+(``zphot cutouts``) and renders the same galaxies directly (``zphot simulate images``). Per
+band, on unflagged galaxies: the median ratio of aperture fluxes (cutout / direct), the scatter
+of their difference in units of its expected sky noise (1 when the two differ by noise only),
+and the median centroid offset of bright cutouts from the stamp centre (the catalog position).
+``train`` fits ``image-cnn`` (same seed, epochs and split) on each stamp set, unflagged galaxies
+only, and compares sigma_NMAD on the same test galaxies. Files go under ``--work``; results
+to ``benchmarks/results/images_cutouts.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import ROOT, SDSS, result_header, write_json
+
+RESULT = ROOT / "benchmarks" / "results" / "images_cutouts.json"
+
+
+def _zphot(*args: object) -> float:
+    t0 = time.perf_counter()
+    zphot = Path(sys.executable).with_name("zphot")
+    subprocess.run([str(zphot), *map(str, args)], check=True)
+    return time.perf_counter() - t0
+
+
+def _aperture(stamps: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Flux in a centred circle and its sky noise (per-pixel MAD of the outer ring)."""
+    size = stamps.shape[-1]
+    yy, xx = np.mgrid[0:size, 0:size]
+    r = np.hypot(xx - (size - 1) / 2, yy - (size - 1) / 2)
+    inside, ring = r <= radius, r >= size / 2 - 3
+    flux = stamps[..., inside].sum(axis=-1)
+    ring_px = stamps[..., ring]
+    mad = np.median(np.abs(ring_px - np.median(ring_px, axis=-1, keepdims=True)), axis=-1)
+    return flux, 1.4826 * mad * np.sqrt(inside.sum())
+
+
+def _centroid_error(stamps: np.ndarray, true_xy: np.ndarray, box: int = 6) -> np.ndarray:
+    """Distance of the light's centroid (a box around the centre) from the true position.
+    Pixels are not clipped at 0: clipping noise would pull every centroid toward the box."""
+    size = stamps.shape[-1]
+    c = (size - 1) / 2
+    lo, hi = int(c) - box + 1, int(c) + box + 1
+    sub = stamps[..., lo:hi, lo:hi]
+    yy, xx = np.mgrid[lo:hi, lo:hi]
+    total = sub.sum(axis=(-1, -2))
+    dx = (sub * xx).sum(axis=(-1, -2)) / total - true_xy[:, 0]
+    dy = (sub * yy).sum(axis=(-1, -2)) / total - true_xy[:, 1]
+    return np.hypot(dx, dy)
+
+
+def _direct_offsets(rows: np.ndarray, seed: int, size: int) -> np.ndarray:
+    """Where render_galaxy put each galaxy: the centre plus its sub-pixel offset, the first
+    draw of its stream (seed, row)."""
+    from zphot._rng import child_generator
+
+    offsets = np.array([child_generator(seed, int(i)).uniform(-0.5, 0.5, size=2) for i in rows])
+    return (size - 1) / 2 + offsets
+
+
+def _checks(work: Path) -> dict:
+    import zphot
+    from zphot.images.store import load_stamps
+    from zphot.sim.observing import observing
+
+    cut = zphot.read_catalog(work / "cutouts.h5", "sdss")
+    direct = zphot.read_catalog(work / "direct.h5", "sdss")
+    ok = np.flatnonzero(cut.table["cutout_flags"].to_numpy() == 0)
+    a, b = load_stamps(cut)[ok], load_stamps(direct)[ok]
+    fa, na = _aperture(a, 10.0)
+    fb, nb = _aperture(b, 10.0)
+    obs = observing("sdss")
+    centre = np.full((len(ok), 2), (a.shape[-1] - 1) / 2)
+    true_direct = _direct_offsets(ok, 0, b.shape[-1])
+    bands = {}
+    for k, band in enumerate(obs.bands):
+        # Source Poisson noise in nanomaggies^2: flux / (counts per nanomaggy), both renders.
+        gain = obs.counts_per_nanomaggy(band)
+        sigma = np.sqrt(na[:, k] ** 2 + nb[:, k] ** 2 + 2 * np.clip(fb[:, k], 0, None) / gain)
+        pull = (fa[:, k] - fb[:, k]) / sigma
+        bright = fb[:, k] > 20 * nb[:, k]
+        bands[band] = {
+            "median_flux_ratio_bright": float(np.median(fa[bright, k] / fb[bright, k])),
+            "n_bright": int(bright.sum()),
+            "pull_scatter_nmad": float(1.4826 * np.median(np.abs(pull - np.median(pull)))),
+            "pull_median": float(np.median(pull)),
+            "median_centroid_error_px_bright_cutouts": float(
+                np.median(_centroid_error(a[bright, k], centre[bright]))
+            ),
+            "median_centroid_error_px_bright_direct": float(
+                np.median(_centroid_error(b[bright, k], true_direct[bright]))
+            ),
+        }
+    flags = cut.table["cutout_flags"].to_numpy()
+    return {
+        "n": len(cut),
+        "n_unflagged": len(ok),
+        "flag_counts": {name: int((flags & bit > 0).sum()) for name, bit in _bits().items()},
+        "bands": bands,
+    }
+
+
+def _bits() -> dict[str, int]:
+    from zphot.images.cutouts import CUTOUT_FLAGS
+
+    return CUTOUT_FLAGS
+
+
+def data(args: argparse.Namespace) -> dict:
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    times = {
+        "simulate_field_s": _zphot(
+            "simulate", "field", "--catalog", SDSS, "--preset", "sdss",
+            "--select", "spec_class=GALAXY", "--limit", args.n, "--seed", 0,
+            "--out", work / "field", "--overwrite",
+        ),
+        "cutouts_s": _zphot(
+            "cutouts", "--images", work / "field" / "field.toml",
+            "--catalog", work / "field" / "truth.parquet", "--size", 32,
+            "--jobs", 2, "--out", work / "cutouts.h5", "--overwrite",
+        ),
+        "simulate_images_s": _zphot(
+            "simulate", "images", "--catalog", work / "field" / "truth.parquet",
+            "--preset", "sdss", "--size", 32, "--jobs", 2, "--seed", 0,
+            "--out", work / "direct.h5", "--overwrite",
+        ),
+    }  # fmt: skip
+    times["cutouts_per_s"] = args.n / times["cutouts_s"]
+    return {"stage": "data", **times, **_checks(work)}
+
+
+def train(args: argparse.Namespace) -> dict:
+    import zphot
+    from zphot.catalog import train_test
+    from zphot.images.estimator import ImageCNNEstimator
+    from zphot.metrics import sigma_nmad
+    from zphot.report import loss_history
+
+    cut = zphot.read_catalog(args.work / "cutouts.h5", "sdss")
+    keep = np.flatnonzero(cut.table["cutout_flags"].to_numpy() == 0)
+    out = {"stage": "train", "max_epochs": args.epochs, "n_unflagged": len(keep)}
+    for name in ("direct", "cutouts"):
+        cat = zphot.read_catalog(args.work / f"{name}.h5", "sdss").take(keep)
+        tr, te = train_test(cat, 0.7, seed=42)
+        t0 = time.perf_counter()
+        est = ImageCNNEstimator(max_epochs=args.epochs, random_state=0).fit(tr)
+        out[name] = {
+            "sigma_nmad": sigma_nmad(est.predict(te), te.require_z()),
+            "train_s": time.perf_counter() - t0,
+            "epochs_run": len(loss_history(est)[0]["train"]),
+            "n_train": len(tr),
+            "n_test": len(te),
+        }
+    for name in ("direct", "cutouts"):
+        out[name]["epoch_s"] = out[name]["train_s"] / out[name]["epochs_run"]
+    out["ratio_cutouts_to_direct"] = out["cutouts"]["sigma_nmad"] / out["direct"]["sigma_nmad"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", choices=["data", "train"])
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--work", type=Path, default=ROOT / "results" / "images_cutouts")
+    args = parser.parse_args()
+    result = (data if args.stage == "data" else train)(args)
+    previous = json.loads(RESULT.read_text()) if RESULT.exists() else {}
+    previous[args.stage] = {**result_header(), **result}
+    write_json(RESULT, previous)
+    print(json.dumps(previous[args.stage], indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
