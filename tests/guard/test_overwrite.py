@@ -35,7 +35,7 @@ def test_predict_overwrite_refuses_a_users_folder(catalogs, knn_model, tmp_path,
 def test_overwrite_replaces_a_folder_zphot_wrote_unless_a_user_file_is_in_it(
     catalogs, knn_model, tmp_path
 ):
-    out = tmp_path / "z"
+    out = tmp_path / "z.parquet"  # a dataset folder or a file: .parquet names both
     args = ["predict", "--model", knn_model, "--catalog", catalogs["test"], "--out", out]
     assert zphot(*args, "--partitioned").exit_code == 0
     assert out.is_dir()

@@ -157,7 +157,7 @@ class GATEstimator(TorchEstimator):
     hidden : tuple of int
         Dense layers after the readout; the last is the embedding size.
     max_epochs, patience, batch_size, learning_rate, weight_decay, n_ensemble, loss,
-    label_width, validation_fraction, n_jobs, checkpoint
+    label_width, validation_fraction, n_jobs, device, checkpoint
         As in :class:`~zphot.estimators.mlp.MLPEstimator`.
     inputs, scaler, grid, point, random_state
         See :class:`~zphot.estimators.base.PhotoZEstimator` (``inputs`` and ``scaler`` only
@@ -220,6 +220,7 @@ class GATEstimator(TorchEstimator):
         output: str = "bins",
         magnitude_cells: dict | None = None,
         n_jobs: int | None = None,
+        device: str = "auto",
         checkpoint: str | None = None,
         inputs: str = "colours",
         scaler: str = "standard",
@@ -243,6 +244,7 @@ class GATEstimator(TorchEstimator):
         self.output = output
         self.magnitude_cells = magnitude_cells
         self.n_jobs = n_jobs
+        self.device = device
         self.checkpoint = checkpoint
         self.inputs = inputs
         self.scaler = scaler

@@ -71,6 +71,9 @@ class MLPEstimator(TorchEstimator):
         ``n_cells`` explicitly.
     n_jobs : int, optional
         torch threads during fit and predict (default: the cores this process may use).
+    device : {"auto", "cpu", "cuda", "cuda:N"}
+        Where the network trains: ``"auto"`` takes a GPU when torch sees one, else the CPU
+        (see :mod:`zphot.estimators.nn.device`); the fitted network predicts on the CPU.
     checkpoint : str, optional
         Folder for per-epoch checkpoints (default: none). Fitting again with the same
         parameters and data resumes from the last finished epoch (members already trained are
@@ -135,6 +138,7 @@ class MLPEstimator(TorchEstimator):
         output: str = "bins",
         magnitude_cells: dict | None = None,
         n_jobs: int | None = None,
+        device: str = "auto",
         checkpoint: str | None = None,
         inputs: str = "colours",
         scaler: str = "standard",
@@ -155,6 +159,7 @@ class MLPEstimator(TorchEstimator):
         self.output = output
         self.magnitude_cells = magnitude_cells
         self.n_jobs = n_jobs
+        self.device = device
         self.checkpoint = checkpoint
         self.inputs = inputs
         self.scaler = scaler

@@ -51,6 +51,9 @@ class ImageCNNEstimator(TorchEstimator):
         by ``scaler``) enter before the dense layers, as E(B-V) did in Pasquet et al.
     augment : bool
         Random flips and 90-degree rotations of the training stamps.
+    device : {"auto", "cpu", "cuda", "cuda:N"}
+        Where the network trains: ``"auto"`` takes a GPU when torch sees one, else the CPU
+        (see :mod:`zphot.estimators.nn.device`); the fitted network predicts on the CPU.
     checkpoint : str, optional
         Folder for per-epoch checkpoints (default: none; ``zphot train`` uses ``OUT.ckpt``).
         Fitting again with the same parameters and data resumes from the last finished epoch
@@ -147,6 +150,7 @@ class ImageCNNEstimator(TorchEstimator):
         output: str = "bins",
         magnitude_cells: dict | None = None,
         n_jobs: int | None = 1,
+        device: str = "auto",
         inputs: str = "colours",
         scaler: str = "standard",
         grid: tuple[float, float, int] | None = None,
@@ -170,6 +174,7 @@ class ImageCNNEstimator(TorchEstimator):
         self.output = output
         self.magnitude_cells = magnitude_cells
         self.n_jobs = n_jobs
+        self.device = device
         self.inputs = inputs
         self.scaler = scaler
         self.grid = grid

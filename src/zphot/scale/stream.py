@@ -397,8 +397,10 @@ def now_utc() -> str:
 
 
 def check_output(out: Path, partitioned: bool) -> str:
-    """The format ``out`` will be written in; a one-line error for an unknown suffix, or a
-    partitioned dataset named as another format."""
+    """The format ``out`` will be written in; a one-line error for a user's folder (before any
+    word on its name), an unknown suffix, or a partitioned dataset named as another format."""
+    if out.is_dir() and not is_zphot_folder(out):
+        raise OverwriteError(str(out), f"{out}: is a folder zphot did not create; not replacing it")
     if not partitioned:
         return output_format(out)
     if OUTPUT_SUFFIXES.get(out.suffix.lower(), "parquet") != "parquet":

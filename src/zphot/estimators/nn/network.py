@@ -33,6 +33,7 @@ from ...features.cells import MagnitudeCells
 from ...pdf.grid import RedshiftGrid
 from ..base import Interval, Options, PhotoZEstimator
 from .checkpoint import Checkpoint
+from .device import check_device, resolve_device
 from .heads import FactorisedLoss, MagnitudeFactorisedHead
 from .summary import summarise_probs
 from .train import (
@@ -219,6 +220,8 @@ class TorchEstimator(PhotoZEstimator):
             raise ParameterError(
                 f"{name}: parameter 'n_jobs' must be None or a positive integer, got {n_jobs!r}"
             )
+        if "device" in self.get_params():
+            check_device(self.get_params()["device"], name)
         checkpoint = self.get_params().get("checkpoint")
         if checkpoint is not None and not isinstance(checkpoint, str | os.PathLike):
             raise ParameterError(
@@ -379,6 +382,7 @@ class TorchEstimator(PhotoZEstimator):
                 weight_decay=float(self.weight_decay),
             )
             loss = self._loss(weighted=weight is not None)
+            device = resolve_device(self.get_params().get("device", "cpu"), self.name)
             folder = self.get_params().get("checkpoint")
             data = (x, zt) if validation is None else (x, zt, x_val, z_val)
             key = self._run_key(*data) if folder is not None else ""
@@ -402,7 +406,7 @@ class TorchEstimator(PhotoZEstimator):
                         else None
                     )
                     hist = train_network(
-                        member, loss, xt, ztr, xv, zv, settings, gen, checkpoint=ckpt
+                        member, loss, xt, ztr, xv, zv, settings, gen, checkpoint=ckpt, device=device
                     )
                 logger.info(
                     "%s member %d: best epoch %d of %d, validation loss %.5f",
@@ -416,9 +420,10 @@ class TorchEstimator(PhotoZEstimator):
                 self.history_.append(hist)
 
     def _run_key(self, *tensors: torch.Tensor) -> str:
-        """What a checkpoint must match to be resumed: estimator, parameters (``n_jobs`` and
-        ``checkpoint`` aside) and training data."""
-        params = {k: v for k, v in self.get_params().items() if k not in ("checkpoint", "n_jobs")}
+        """What a checkpoint must match to be resumed: estimator, parameters (``n_jobs``,
+        ``device`` and ``checkpoint`` aside: a run may resume elsewhere) and training data."""
+        where = ("checkpoint", "n_jobs", "device")
+        params = {k: v for k, v in self.get_params().items() if k not in where}
         h = hashlib.sha256(json.dumps([self.name, params], sort_keys=True, default=str).encode())
         for t in tensors:
             h.update(np.ascontiguousarray(t.numpy()).tobytes())

@@ -183,15 +183,17 @@ def evaluate_loss(
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     x: torch.Tensor,
     z: torch.Tensor,
+    device: torch.device | None = None,
 ) -> float:
-    """Mean loss of ``module`` over ``(x, z)`` in eval mode (what early stopping watches)."""
+    """Mean loss of ``module`` over ``(x, z)`` in eval mode (what early stopping watches); the
+    inputs go to ``device`` (the module's) block by block, the loss is computed on the CPU."""
     was_training = module.training
     module.eval()
     total = 0.0
     with torch.no_grad():
         for start in range(0, len(x), INFERENCE_BLOCK):
             xb, zb = x[start : start + INFERENCE_BLOCK], z[start : start + INFERENCE_BLOCK]
-            total += float(loss(module(xb), zb)) * len(xb)
+            total += float(loss(module(_to(xb, device)).cpu(), zb)) * len(xb)
     module.train(was_training)
     return total / max(len(x), 1)
 
@@ -207,6 +209,7 @@ def train_network(
     generator: torch.Generator,
     progress: Callable[[int, float, float], None] | None = None,
     checkpoint: Checkpoint | None = None,
+    device: torch.device | None = None,
 ) -> dict:
     """Train ``module`` in place and leave it holding the weights of its best validation epoch.
 
@@ -232,6 +235,10 @@ def train_network(
         same key (an unfinished one continues with the next epoch, a finished one restores the
         final weights at once). The result is the same, to the bit, as training without
         interruption.
+    device : torch.device, optional
+        Where the module trains (:func:`~zphot.estimators.nn.device.resolve_device`; default
+        the CPU). Batches are moved there from (pinned) host memory, losses are computed on the
+        CPU, and the module is back on the CPU when this returns.
 
     Returns
     -------
@@ -251,6 +258,10 @@ def train_network(
     of the mlp stopped at epoch 7 of 40).
     """
     n = len(x)
+    device = device or torch.device("cpu")
+    module.to(device)  # before the optimiser: its state lives beside the parameters
+    if device.type == "cuda":
+        x = x.pin_memory()  # page-locked rows copy to the GPU while it computes
     steps_per_epoch = math.ceil(n / settings.batch_size)
     opt = torch.optim.AdamW(
         module.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
@@ -289,14 +300,14 @@ def train_network(
         running = 0.0
         for start in range(0, n, settings.batch_size):
             rows = order[start : start + settings.batch_size]
-            value = loss(module(x[rows]), z[rows])
+            value = loss(module(_to(x[rows], device)).cpu(), z[rows])
             opt.zero_grad(set_to_none=True)
             value.backward()
             opt.step()
             schedule.step()
             running += float(value.detach()) * len(rows)
         train_loss = running / n
-        val_loss = evaluate_loss(module, loss, x_val, z_val)
+        val_loss = evaluate_loss(module, loss, x_val, z_val, device)
         history["train_loss"].append(train_loss)
         history["val_loss"].append(val_loss)
         history["epoch_seconds"].append(round(time.perf_counter() - t0, 2))
@@ -321,8 +332,15 @@ def train_network(
         if progress is not None:
             progress(epoch, train_loss, val_loss)
     module.load_state_dict(run["best_state"])
+    module.to("cpu")
     module.eval()
     return history
+
+
+def _to(t: torch.Tensor, device: torch.device | None) -> torch.Tensor:
+    """``t`` on ``device`` (itself, not a copy, when it is there already: the CPU path keeps
+    its exact arithmetic)."""
+    return t if device is None else t.to(device, non_blocking=True)
 
 
 _RUN_KEYS = {"epoch", "finished", "best_val", "best_state", "history"}
