@@ -5,9 +5,10 @@ Messages and progress go to stderr, results to stdout, so pipes work.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
@@ -51,3 +52,21 @@ def configure_logging(verbose: int, quiet: bool) -> None:
         level = logging.WARNING  # per-epoch and per-member chatter only with -v
     handler = RichHandler(console=err, show_path=False, show_time=False)
     logging.basicConfig(level=level, handlers=[handler], format="%(name)s: %(message)s", force=True)
+
+
+@contextlib.contextmanager
+def row_progress(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on stderr for a run over ``total`` rows; yields the
+    ``progress(rows_done, rows_total)`` callback the library's long loops take."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done, _total: bar.update(task, completed=done)

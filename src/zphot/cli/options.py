@@ -87,4 +87,3 @@ def open_catalog(
     if z_max is not None:
         cat = redshift_range(cat, -1.0, z_max)
     return cat
-

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ...io import check_writable, read_table
-from ..console import command, err
+from ..console import command, err, row_progress
 
 
 @command
@@ -51,15 +50,7 @@ def cutouts(
     mosaics = read_mosaics(spec)
     table = read_table(catalog)
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("cutting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("stamps", total=len(table))
+    with row_progress("cutting", len(table)) as progress:
         cutout_stamps(
             table,
             mosaics,
@@ -71,7 +62,7 @@ def cutouts(
             n_jobs=jobs,
             chunk_size=chunk_size,
             overwrite=overwrite,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=progress,
         )
     bands = " ".join(m.band for m in mosaics)
     err.print(f"{len(table):,} stamps ({bands}) in {time.perf_counter() - t0:.1f} s -> {out}")

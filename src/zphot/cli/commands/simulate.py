@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ...catalog.survey import load_survey
 from ...exceptions import ParameterError
 from ...io import check_writable, write_table
 from ...io.atomic import check_not_input
-from ..console import command, err
+from ..console import command, err, row_progress
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
 
 simulate_app = typer.Typer(
@@ -51,6 +50,33 @@ def catalog_command(
     err.print(f"{n:,} galaxies in {time.perf_counter() - t0:.1f} s -> {out}")
 
 
+def _renderable(
+    catalog: str,
+    preset: str | None,
+    survey: str | None,
+    select: list[str] | None,
+    z_max: float | None,
+    limit: int | None,
+    seed: int,
+) -> tuple:
+    """The catalog (its first ``limit`` rows), its survey's observing conditions, and its table
+    with the structure to render it: a real catalog gets types fitted from its colours."""
+    import numpy as np
+
+    from ...images.simulate import prepare_catalog, structure_columns
+    from ...sim.observing import observing
+
+    cat = open_catalog(catalog, preset, survey, select, z_max)
+    if limit is not None:
+        cat = cat.take(np.arange(min(limit, len(cat))))
+    obs = observing(cat.survey.name)
+    table = cat.table
+    if any(c not in table.columns for c in structure_columns(obs.bands)):
+        with err.status("fitting types and drawing structure for a real catalog"):
+            table = prepare_catalog(cat, seed)
+    return cat, obs, table
+
+
 @simulate_app.command("images")
 @command
 def images_command(
@@ -76,33 +102,15 @@ def images_command(
     Example: zphot simulate images --catalog sdss.npy --preset sdss --select spec_class=GALAXY
     --out sdss_stamps.h5
     """
-    import numpy as np
-
-    from ...images.simulate import prepare_catalog, simulate_images, structure_columns
-    from ...sim.observing import observing
+    from ...images.simulate import simulate_images
 
     check_not_input({"--out": out, "--sheet": sheet}, {"--catalog": catalog, "--survey": survey})
     check_writable(out, overwrite)
     if sheet is not None:
         check_writable(sheet, overwrite)
-    cat = open_catalog(catalog, preset, survey, select, z_max)
-    if limit is not None:
-        cat = cat.take(np.arange(min(limit, len(cat))))
-    obs = observing(cat.survey.name)
-    table = cat.table
-    if any(c not in table.columns for c in structure_columns(obs.bands)):
-        with err.status("fitting types and drawing structure for a real catalog"):
-            table = prepare_catalog(cat, seed)
+    cat, obs, table = _renderable(catalog, preset, survey, select, z_max, limit, seed)
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("rendering"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("stamps", total=len(table))
+    with row_progress("rendering", len(table)) as progress:
         simulate_images(
             table,
             obs,
@@ -112,7 +120,7 @@ def images_command(
             n_jobs=jobs,
             chunk_size=chunk_size,
             overwrite=overwrite,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=progress,
         )
     err.print(f"{len(table):,} stamps in {time.perf_counter() - t0:.1f} s -> {out}")
     if sheet is not None:
@@ -155,7 +163,6 @@ def field_command(
 
     Example: zphot simulate field --catalog mock.parquet --preset sdss --out field/
     """
-    import numpy as np
 
     from ...images.field import (
         default_frames,
@@ -164,16 +171,8 @@ def field_command(
         render_field,
         write_field,
     )
-    from ...images.simulate import prepare_catalog, structure_columns
-    from ...sim.observing import observing
 
-    cat = open_catalog(catalog, preset, survey, select, z_max)
-    if limit is not None:
-        cat = cat.take(np.arange(min(limit, len(cat))))
-    obs = observing(cat.survey.name)
-    table = cat.table
-    if any(c not in table.columns for c in structure_columns(obs.bands)):
-        table = prepare_catalog(cat, seed)
+    _, obs, table = _renderable(catalog, preset, survey, select, z_max, limit, seed)
     centre = (150.0, 2.0)
     positions, width = place_galaxies(len(table), centre, spacing, seed)
     table = table.drop(columns=["ra", "dec"], errors="ignore").reset_index(drop=True)
