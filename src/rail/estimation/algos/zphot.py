@@ -156,7 +156,9 @@ def _frame(data: Mapping[str, Any], columns: Sequence[str], source: str) -> pd.D
     have = list(map(str, data.keys()))
     for column in columns:
         if column not in have:
-            raise MissingColumnError(source, column, have, "map it with bands/err_bands")
+            raise MissingColumnError(
+                source, column, have, "map it with the options bands, err_bands, redshift_col"
+            )
     return pd.DataFrame({c: np.asarray(data[c]) for c in dict.fromkeys(columns)})
 
 
