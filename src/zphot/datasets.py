@@ -26,7 +26,12 @@ def builtin_path(name: str) -> Path:
         raise FormatError(f"unknown built-in catalog '{name}' (have: {', '.join(BUILTIN)})")
     package, rel, _ = BUILTIN[name]
     try:
-        path = Path(str(resources.files(package).joinpath(rel)))
+        node = resources.files(package)
+        # One part at a time: "rail" is a namespace package (zphot ships rail/ too), whose
+        # joinpath finds a child in any portion but puts a multi-part path in the first one.
+        for part in rel.split("/"):
+            node = node / part
+        path = Path(str(node))
     except ModuleNotFoundError as exc:
         raise FormatError(
             f"built-in catalog '{name}' comes with the package pz-rail-base: pip install it"
