@@ -7,6 +7,7 @@ file the informer wrote is run through ``zphot predict --qp`` (the CLI, in-proce
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -270,3 +271,17 @@ def test_rail_discovers_both_stages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["rail.estimation.algos.zphot", "ZphotEstimator"]
+
+
+def test_zphot_evaluate_scores_the_file_rail_wrote(pipeline):
+    """RAIL's own writer (the estimator's chunked output) read by ``zphot evaluate``: the
+    zmode sigma_NMAD it prints is zphot's figure for those estimates and the catalog's truth."""
+    tmp, _, _, _, ensemble = pipeline
+    result = CliRunner().invoke(
+        app, ["evaluate", str(tmp / "pz.hdf5"), "--truth", str(TEST), "--z-spec", "redshift"]
+    )
+    assert result.exit_code == 0, result.output
+    truth = tables_io.read(TEST)["photometry"]["redshift"]
+    expected = sigma_nmad(np.ravel(ensemble.ancil["zmode"]), truth)
+    printed = re.search(r"sigma_nmad\s*\W\s*([0-9.]+)", result.stdout)
+    assert float(printed.group(1)) == pytest.approx(expected, abs=1e-5)
