@@ -8,6 +8,7 @@ estimators work on arrays.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -20,8 +21,11 @@ from ..io import read_table
 from .bands import Survey
 from .photometry import clean_magnitudes, flux_err_to_mag_err, flux_to_mag
 from .survey import load_survey
+from .validate import numeric_column, screen_magnitudes
 
-__all__ = ["Catalog", "read_catalog"]
+__all__ = ["Catalog", "read_catalog", "require_measured"]
+
+logger = logging.getLogger(__name__)
 
 
 class Catalog:
@@ -54,7 +58,7 @@ class Catalog:
             if col is not None and col not in table.columns and role != "redshift":
                 raise MissingColumnError(source, col, have, f"it is the survey's '{role}' column")
         n = len(table)
-        self.mags = np.empty((n, len(survey.bands)))
+        mags = np.empty((n, len(survey.bands)))
         self.mag_errs = np.full((n, len(survey.bands)), np.nan)
         for j, band in enumerate(survey.bands):
             for col in band.columns:
@@ -63,22 +67,26 @@ class Catalog:
                         source, col, have, f"band '{band.name}' reads it; map it with --survey FILE"
                     )
             if band.mag:
-                self.mags[:, j] = clean_magnitudes(self._numeric(band.mag), survey.sentinels)
+                mags[:, j] = clean_magnitudes(self._numeric(band.mag), survey.sentinels)
                 if band.mag_err:
                     err = clean_magnitudes(self._numeric(band.mag_err), survey.sentinels)
                     self.mag_errs[:, j] = np.where(err > 0, err, np.nan)
             else:
                 flux = self._numeric(band.flux)
-                self.mags[:, j] = flux_to_mag(flux, band.flux_unit)
+                mags[:, j] = flux_to_mag(flux, band.flux_unit)
                 if band.flux_err:
                     self.mag_errs[:, j] = flux_err_to_mag_err(flux, self._numeric(band.flux_err))
+        self.mags, self.screening = screen_magnitudes(
+            mags,
+            survey.band_names,
+            survey.sentinels,
+            survey.mag_range,
+            from_flux=tuple(not b.mag for b in survey.bands),
+        )
         self.mag_errs[np.isnan(self.mags)] = np.nan
 
     def _numeric(self, column: str) -> NDArray[np.float64]:
-        try:
-            return pd.to_numeric(self.table[column], errors="raise").to_numpy(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise CatalogError(f"{self.source}: column '{column}' is not numeric ({exc})") from exc
+        return numeric_column(self.table, column, self.source)
 
     # --- roles ---------------------------------------------------------------------------
 
@@ -176,6 +184,7 @@ class Catalog:
         new.table = self.table.iloc[rows].reset_index(drop=True)
         new.survey, new.source = self.survey, self.source
         new.mags, new.mag_errs = self.mags[rows], self.mag_errs[rows]
+        new.screening = self.screening.take(rows)
         return new
 
     def with_magnitudes(self, mags: NDArray[np.float64]) -> Catalog:
@@ -226,7 +235,21 @@ def read_catalog(
     cat = Catalog(table, survey, source=str(path))
     if len(cat) == 0:
         raise CatalogError(f"{path}: the table has no rows")
-    if np.isnan(cat.mags).all():
-        cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
-        raise CatalogError(f"{path}: no measured magnitude in any row (columns {cols})")
+    if cat.screening.n_bad_rows:
+        logger.warning(
+            "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
+            "mag_range in a survey TOML if they are meant",
+            path,
+            int(sum(cat.screening.out_of_range.values()))
+            + sum(sum(v.values()) for v in cat.screening.sentinel.values()),
+            cat.screening.describe(),
+        )
+    require_measured(cat)
     return cat
+
+
+def require_measured(cat: Catalog) -> None:
+    """A one-line error if no row has any usable magnitude (every prediction would be a guess)."""
+    if len(cat) and np.isnan(cat.mags).all():
+        cols = ", ".join(c for b in cat.survey.bands for c in (b.mag or b.flux,))
+        raise CatalogError(f"{cat.source}: no measured magnitude in any row (columns {cols})")

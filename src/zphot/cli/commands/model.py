@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from ...catalog.survey import load_survey
+from ...catalog.validate import check_training_rows
 from ...estimators import get_estimator, load
 from ...io import check_writable
 from ...scale.stream import PDF_DTYPES, PDF_KINDS
@@ -44,6 +45,14 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option(help="random_state of the estimator.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing model file.")] = False,
+    drop_bad_rows: Annotated[
+        bool,
+        typer.Option(
+            "--drop-bad-rows",
+            help="Train without rows holding implausible magnitudes (else more than the "
+            "survey's max_bad_fraction of them is an error).",
+        ),
+    ] = False,
 ) -> None:
     """Fit an estimator on a catalog with redshifts and save it.
 
@@ -59,7 +68,7 @@ def train(
     folder = out.with_name(out.name + ".ckpt")
     if own_checkpoint:
         est.set_params(checkpoint=str(folder))
-    cat = open_catalog(catalog, preset, survey, select, z_max)
+    cat = check_training_rows(open_catalog(catalog, preset, survey, select, z_max), drop_bad_rows)
     val = (
         open_catalog(validation, survey=cat.survey, selections=select, z_max=z_max)
         if validation
