@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_MAG_RANGE",
     "DEFAULT_MAX_BAD_FRACTION",
     "Screening",
+    "Z_RANGE",
     "check_training_rows",
     "numeric_column",
     "screen_magnitudes",
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 COMMON_SENTINELS = (-99.0, 99.0, -999.0, 999.0, -9999.0, 9999.0, -666.0, 99.99, -99.99)
 #: Plausible AB magnitudes of galaxies in any optical or infrared survey.
 DEFAULT_MAG_RANGE = (5.0, 40.0)
+#: Redshifts a galaxy can have; outside it a value is a code such as -99 (evaluate skips it).
+Z_RANGE = (-0.1, 20.0)
 #: The fraction of training rows with an implausible value above which ``train`` refuses.
 DEFAULT_MAX_BAD_FRACTION = 0.001
 

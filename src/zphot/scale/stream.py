@@ -30,7 +30,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..catalog.bands import Survey
-from ..catalog.catalog import Catalog
+from ..catalog.catalog import Catalog, require_measured
 from ..exceptions import CatalogError, MissingColumnError, OverwriteError, ParameterError
 from ..io.atomic import atomic_path
 from ..io.chunks import ChunkedTable, open_chunked, parquet_files
@@ -229,8 +229,12 @@ def _predict_rows(
     spec: OutputSpec,
     source: str,
     keep_probs: bool,
+    measured: list[int] | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64] | None]:
     cat = Catalog(frame, survey, source=source)
+    if measured is not None:  # [rows with a usable band, values set aside as implausible]
+        measured[0] += int((~np.isnan(cat.mags).all(axis=1)).sum()) if cat.mags.size else 0
+        measured[1] += int(cat.screening.bad_rows.sum())
     n = len(cat)
     step = max(64, _BATCH_CELLS // int(estimator.grid_.n_bins))
     tables, probs = [], []
@@ -478,6 +482,27 @@ def replace_path(src: Path, dst: Path) -> None:
 # --- the streamed run -------------------------------------------------------------------------
 
 
+def check_measured(
+    path: Path, survey: Survey, n_rows: int, resumed_at: int, measured: list[int]
+) -> None:
+    """Refuse a catalog with no usable band in any row; count rows with implausible values.
+
+    Checked before the output is written, so a file of NaNs (every prediction a guess from no
+    data) leaves no output behind.
+    """
+    if measured[1]:
+        logger.warning(
+            "%s: %d row(s) hold magnitudes treated as missing (undeclared sentinels or "
+            "outside [validation] mag_range %s)",
+            path,
+            measured[1],
+            list(survey.mag_range),
+        )
+    if n_rows > 0 and resumed_at == 0 and measured[0] == 0:
+        cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
+        raise CatalogError(f"{path}: no measured magnitude in any row (columns {cols})")
+
+
 def predict_catalog(
     estimator: Any,
     source: str | os.PathLike,
@@ -566,6 +591,10 @@ def predict_catalog(
         check_qp_path(qp_path)
         if qp_kind not in ("hist", "interp"):
             raise ParameterError(f"qp_kind must be 'hist' or 'interp', got {qp_kind!r}")
+    if not resume and table.n_rows and table.n_rows <= chunk_size:
+        # One chunk: check it now, so a file with nothing measured leaves no work folder.
+        _, _, first = next(iter(table.chunks(chunk_size, columns)))
+        require_measured(Catalog(first, survey, source=str(table.path)))
     work = work_dir(out)
     key = {
         "source": _source_identity(table),
@@ -597,10 +626,12 @@ def predict_catalog(
     if progress is not None:
         progress(resumed_at, table.n_rows)
 
+    measured = [0, 0]
+
     def write(lo: int, hi: int, frame: pd.DataFrame) -> None:
         name = PART_NAME.format(len(parts))
         rows, probs = _predict_rows(
-            estimator, frame, survey, spec, f"{table.path} rows {lo}-{hi}", keep_probs
+            estimator, frame, survey, spec, f"{table.path} rows {lo}-{hi}", keep_probs, measured
         )
         if probs is not None:
             ancil = _qp_ancil(frame, rows, probs, estimator, survey, spec)
@@ -620,6 +651,7 @@ def predict_catalog(
         write(0, 0, empty)
 
     n_rows = parts[-1]["stop"]
+    check_measured(table.path, survey, n_rows, resumed_at, measured)
     if qp_path is not None:
         from ..pdf.qp import write_qp_chunks
 
