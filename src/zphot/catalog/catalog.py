@@ -109,8 +109,10 @@ class Catalog:
     @property
     def z(self) -> NDArray[np.float64] | None:
         """Spectroscopic (or true) redshift, if the catalog has one."""
-        z = self._role("redshift")
-        return None if z is None else clean_magnitudes(z, self.survey.sentinels)
+        col = self.survey.redshift
+        if col is None or col not in self.table.columns:
+            return None
+        return clean_magnitudes(self._numeric(col), self.survey.sentinels)
 
     def require_z(self) -> NDArray[np.float64]:
         """The redshift column, or a clear error naming it (training needs it)."""
@@ -130,8 +132,10 @@ class Catalog:
 
     @property
     def size(self) -> NDArray[np.float64] | None:
-        s = self._role("size")
-        return None if s is None else clean_magnitudes(s, self.survey.sentinels)
+        col = self.survey.size
+        if col is None or col not in self.table.columns:
+            return None
+        return clean_magnitudes(self._numeric(col), self.survey.sentinels)
 
     @property
     def ids(self) -> NDArray | None:
@@ -240,8 +244,7 @@ def read_catalog(
             "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
             "mag_range in a survey TOML if they are meant",
             path,
-            int(sum(cat.screening.out_of_range.values()))
-            + sum(sum(v.values()) for v in cat.screening.sentinel.values()),
+            cat.screening.n_values,
             cat.screening.describe(),
         )
     require_measured(cat)

@@ -116,6 +116,23 @@ class Screening:
             self.bands, self.sentinel, self.out_of_range, self.bad_rows[rows], self.mag_range
         )
 
+    def add(self, other: Screening) -> None:
+        """Add another chunk's counts (streamed prediction reports the whole file once)."""
+        for band, codes in other.sentinel.items():
+            mine = self.sentinel.setdefault(band, {})
+            for code, n in codes.items():
+                mine[code] = mine.get(code, 0) + n
+        for band, n in other.out_of_range.items():
+            self.out_of_range[band] = self.out_of_range.get(band, 0) + n
+        self.bad_rows = np.concatenate([self.bad_rows, other.bad_rows])
+
+    @property
+    def n_values(self) -> int:
+        """Values set aside, all bands together."""
+        return sum(self.out_of_range.values()) + sum(
+            n for codes in self.sentinel.values() for n in codes.values()
+        )
+
     def describe(self) -> str:
         """One line: per band, how many values were set aside and why; '' if none."""
         parts = []

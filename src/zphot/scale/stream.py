@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from ..catalog.bands import Survey
 from ..catalog.catalog import Catalog, require_measured
+from ..catalog.validate import Screening
 from ..exceptions import CatalogError, MissingColumnError, OverwriteError, ParameterError
 from ..io.atomic import atomic_path
 from ..io.chunks import ChunkedTable, open_chunked, parquet_files
@@ -229,12 +230,12 @@ def _predict_rows(
     spec: OutputSpec,
     source: str,
     keep_probs: bool,
-    measured: list[int] | None = None,
+    seen: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64] | None]:
     cat = Catalog(frame, survey, source=source)
-    if measured is not None:  # [rows with a usable band, values set aside as implausible]
-        measured[0] += int((~np.isnan(cat.mags).all(axis=1)).sum()) if cat.mags.size else 0
-        measured[1] += int(cat.screening.bad_rows.sum())
+    if seen is not None:  # rows with a usable band, and what validation set aside
+        seen["measured"] += int((~np.isnan(cat.mags).all(axis=1)).sum()) if cat.mags.size else 0
+        seen["screening"].add(cat.screening)
     n = len(cat)
     step = max(64, _BATCH_CELLS // int(estimator.grid_.n_bins))
     tables, probs = [], []
@@ -482,23 +483,22 @@ def replace_path(src: Path, dst: Path) -> None:
 # --- the streamed run -------------------------------------------------------------------------
 
 
-def check_measured(
-    path: Path, survey: Survey, n_rows: int, resumed_at: int, measured: list[int]
-) -> None:
-    """Refuse a catalog with no usable band in any row; count rows with implausible values.
+def check_measured(path: Path, survey: Survey, n_rows: int, resumed_at: int, seen: dict) -> None:
+    """Refuse a catalog with no usable band in any row; count implausible values per band.
 
     Checked before the output is written, so a file of NaNs (every prediction a guess from no
     data) leaves no output behind.
     """
-    if measured[1]:
+    screening = seen["screening"]
+    if screening.n_bad_rows:
         logger.warning(
-            "%s: %d row(s) hold magnitudes treated as missing (undeclared sentinels or "
-            "outside [validation] mag_range %s)",
+            "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
+            "mag_range in a survey TOML if they are meant",
             path,
-            measured[1],
-            list(survey.mag_range),
+            screening.n_values,
+            screening.describe(),
         )
-    if n_rows > 0 and resumed_at == 0 and measured[0] == 0:
+    if n_rows > 0 and resumed_at == 0 and seen["measured"] == 0:
         cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
         raise CatalogError(f"{path}: no measured magnitude in any row (columns {cols})")
 
@@ -626,12 +626,12 @@ def predict_catalog(
     if progress is not None:
         progress(resumed_at, table.n_rows)
 
-    measured = [0, 0]
+    seen = {"measured": 0, "screening": Screening(survey.band_names, mag_range=survey.mag_range)}
 
     def write(lo: int, hi: int, frame: pd.DataFrame) -> None:
         name = PART_NAME.format(len(parts))
         rows, probs = _predict_rows(
-            estimator, frame, survey, spec, f"{table.path} rows {lo}-{hi}", keep_probs, measured
+            estimator, frame, survey, spec, f"{table.path} rows {lo}-{hi}", keep_probs, seen
         )
         if probs is not None:
             ancil = _qp_ancil(frame, rows, probs, estimator, survey, spec)
@@ -651,7 +651,7 @@ def predict_catalog(
         write(0, 0, empty)
 
     n_rows = parts[-1]["stop"]
-    check_measured(table.path, survey, n_rows, resumed_at, measured)
+    check_measured(table.path, survey, n_rows, resumed_at, seen)
     if qp_path is not None:
         from ..pdf.qp import write_qp_chunks
 

@@ -82,7 +82,7 @@ def train(
     est.save(out, overwrite=overwrite)
     if own_checkpoint:
         shutil.rmtree(folder, ignore_errors=True)
-    err.print(f"trained {model} in {time.perf_counter() - t0:.1f} s -> {out}")
+    err.print(f"trained {model} in {time.perf_counter() - t0:.1f} s -> {out}", soft_wrap=True)
 
 
 @command
@@ -203,7 +203,10 @@ def predict(
     rate = done / max(result.seconds, 1e-9)
     resumed = f", resumed at row {result.resumed_at:,}" if result.resumed_at else ""
     qp_note = f" + {result.qp_path}" if result.qp_path else ""
-    err.print(f"{result.n_rows:,} galaxies ({rate:,.0f}/s{resumed}) -> {result.path}{qp_note}")
+    err.print(
+        f"{result.n_rows:,} galaxies ({rate:,.0f}/s{resumed}) -> {result.path}{qp_note}",
+        soft_wrap=True,
+    )
 
 
 @command
