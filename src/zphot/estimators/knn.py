@@ -153,10 +153,12 @@ class KNNEstimator(PhotoZEstimator):
 
         x, z = self.train_x_, self.train_z_
         width = self.preprocessing_.n_features_
-        if x.ndim != 2 or x.shape[1] != width or z.shape != (len(x),) or len(x) < 1:
+        n = self.n_train_
+        if x.ndim != 2 or x.shape != (n, width) or z.shape != (n,):
             raise ModelFileError(
                 f"field 'arrays.state.train_x' {list(x.shape)} / 'train_z' {list(z.shape)} must "
-                f"be (n, {width}) and (n,): the model file is damaged or was edited"
+                f"be ({n}, {width}) and ({n},) for n_train {n}: the model file is damaged or "
+                "was edited"
             )
         if not (np.isfinite(x).all() and np.isfinite(z).all()) or not 1 <= self.k_ <= len(x):
             raise ModelFileError(

@@ -130,6 +130,30 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
     return manifest, arrays
 
 
+class _Tracked(dict):
+    """A dict that remembers which keys were read, to find arrays a model does not use."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.used: set[str] = set()
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        self.used.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: object = None) -> object:
+        self.used.add(key)
+        return super().get(key, default)
+
+    def items(self):  # noqa: ANN201 - iterating hands every array to the estimator
+        self.used.update(self.keys())
+        return super().items()
+
+    def values(self):  # noqa: ANN201
+        self.used.update(self.keys())
+        return super().values()
+
+
 def _new_estimator(path: Path, manifest: dict):  # noqa: ANN202 - an unfitted PhotoZEstimator
     from ..exceptions import ParameterError
     from .registry import estimator_class
@@ -159,13 +183,16 @@ def load(path: str | os.PathLike):  # noqa: ANN201 - returns a fitted PhotoZEsti
     path = Path(path)
     manifest, arrays = read_model_file(path)
     est = _new_estimator(path, manifest)
-    own = {k[6:]: v for k, v in arrays.items() if k.startswith("state.")}
+    own = _Tracked({k[6:]: v for k, v in arrays.items() if k.startswith("state.")})
     field = "coverage"
     try:
         check_common(manifest, arrays)
         est._restore_common(manifest, arrays)
         field = "state"
         est._set_state(manifest["state"], own)
+        unused = sorted(set(own) - own.used)
+        if unused:
+            raise fail(None, f"arrays.state.{unused[0]}", f"is not part of a {est.name} model")
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

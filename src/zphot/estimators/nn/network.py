@@ -553,7 +553,7 @@ class TorchEstimator(PhotoZEstimator):
         for i in range(n_members):
             member = self._build_member()
             prefix = f"m{i}."
-            state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            state = {k[len(prefix) :]: arrays[k] for k in list(arrays) if k.startswith(prefix)}
             _check_state_dict(member, state, prefix)
             member.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
             member.eval()
