@@ -174,7 +174,7 @@ def screen_magnitudes(
                 bad_rows |= hit
                 col[hit] = np.nan
         with np.errstate(invalid="ignore"):
-            far = (col < lo) | (col > hi)
+            far = ((col < lo) | (col > hi)) & ~np.isin(col, declared)
         if far.any():
             screening.out_of_range[band] = int(far.sum())
             bad_rows |= far
