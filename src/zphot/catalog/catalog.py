@@ -46,6 +46,10 @@ class Catalog:
         AB magnitudes in survey band order; NaN where not measured.
     mag_errs : ndarray, shape (n, n_bands)
         Magnitude errors; NaN where not given or not measured.
+    screening : Screening
+        Values set aside as implausible (undeclared sentinels, outside the survey's
+        ``mag_range``), counted per band, and the rows holding them
+        (:mod:`zphot.catalog.validate`).
     """
 
     def __init__(self, table: pd.DataFrame, survey: Survey, source: str = "<table>") -> None:
