@@ -67,6 +67,11 @@ class Survey:
         magnitude cells of the bias correction).
     mag_err_floor : float
         Minimum magnitude error, and the error used where a catalog gives none.
+    mag_range : tuple of float
+        Plausible magnitudes; values outside are treated as missing and counted
+        (:mod:`zphot.catalog.validate`).
+    max_bad_fraction : float
+        Fraction of training rows with an implausible magnitude above which training refuses.
     """
 
     name: str
@@ -79,6 +84,8 @@ class Survey:
     sentinels: tuple[float, ...] = (99.0, -99.0)
     reference_band: str = "r"
     mag_err_floor: float = 0.02
+    mag_range: tuple[float, float] = (5.0, 40.0)
+    max_bad_fraction: float = 0.001
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -104,4 +111,8 @@ class Survey:
             "missing": {"sentinels": list(self.sentinels)},
             "reference_band": self.reference_band,
             "mag_err_floor": self.mag_err_floor,
+            "validation": {
+                "mag_range": list(self.mag_range),
+                "max_bad_fraction": self.max_bad_fraction,
+            },
         }

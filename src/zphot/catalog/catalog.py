@@ -8,6 +8,7 @@ estimators work on arrays.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,8 +18,11 @@ from numpy.typing import NDArray
 from ..exceptions import CatalogError, InputTypeError, MissingBandError, MissingColumnError
 from .bands import Survey
 from .photometry import clean_magnitudes, flux_err_to_mag_err, flux_to_mag
+from .validate import numeric_column, screen_magnitudes
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "require_measured"]
+
+logger = logging.getLogger(__name__)
 
 
 class Catalog:
@@ -39,6 +43,10 @@ class Catalog:
         AB magnitudes in survey band order; NaN where not measured.
     mag_errs : ndarray, shape (n, n_bands)
         Magnitude errors; NaN where not given or not measured.
+    screening : Screening
+        Values set aside as implausible (undeclared sentinels, outside the survey's
+        ``mag_range``), counted per band, and the rows holding them
+        (:mod:`zphot.catalog.validate`).
     """
 
     def __init__(self, table: pd.DataFrame, survey: Survey, source: str = "<table>") -> None:
@@ -56,7 +64,7 @@ class Catalog:
             if col is not None and col not in table.columns and role != "redshift":
                 raise MissingColumnError(source, col, have, f"it is the survey's '{role}' column")
         n = len(table)
-        self.mags = np.empty((n, len(survey.bands)))
+        mags = np.empty((n, len(survey.bands)))
         self.mag_errs = np.full((n, len(survey.bands)), np.nan)
         for j, band in enumerate(survey.bands):
             for col in band.columns:
@@ -65,22 +73,26 @@ class Catalog:
                         source, col, have, f"band '{band.name}' reads it; map it with --survey FILE"
                     )
             if band.mag:
-                self.mags[:, j] = clean_magnitudes(self._numeric(band.mag), survey.sentinels)
+                mags[:, j] = clean_magnitudes(self._numeric(band.mag), survey.sentinels)
                 if band.mag_err:
                     err = clean_magnitudes(self._numeric(band.mag_err), survey.sentinels)
                     self.mag_errs[:, j] = np.where(err > 0, err, np.nan)
             else:
                 flux = self._numeric(band.flux)
-                self.mags[:, j] = flux_to_mag(flux, band.flux_unit)
+                mags[:, j] = flux_to_mag(flux, band.flux_unit)
                 if band.flux_err:
                     self.mag_errs[:, j] = flux_err_to_mag_err(flux, self._numeric(band.flux_err))
+        self.mags, self.screening = screen_magnitudes(
+            mags,
+            survey.band_names,
+            survey.sentinels,
+            survey.mag_range,
+            from_flux=tuple(not b.mag for b in survey.bands),
+        )
         self.mag_errs[np.isnan(self.mags)] = np.nan
 
     def _numeric(self, column: str) -> NDArray[np.float64]:
-        try:
-            return pd.to_numeric(self.table[column], errors="raise").to_numpy(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise CatalogError(f"{self.source}: column '{column}' is not numeric ({exc})") from exc
+        return numeric_column(self.table, column, self.source)
 
     # --- roles ---------------------------------------------------------------------------
 
@@ -103,8 +115,10 @@ class Catalog:
     @property
     def z(self) -> NDArray[np.float64] | None:
         """Spectroscopic (or true) redshift, if the catalog has one."""
-        z = self._role("redshift")
-        return None if z is None else clean_magnitudes(z, self.survey.sentinels)
+        col = self.survey.redshift
+        if col is None or col not in self.table.columns:
+            return None
+        return clean_magnitudes(self._numeric(col), self.survey.sentinels)
 
     def require_z(self) -> NDArray[np.float64]:
         """The redshift column, or a clear error naming it (training needs it)."""
@@ -124,8 +138,10 @@ class Catalog:
 
     @property
     def size(self) -> NDArray[np.float64] | None:
-        s = self._role("size")
-        return None if s is None else clean_magnitudes(s, self.survey.sentinels)
+        col = self.survey.size
+        if col is None or col not in self.table.columns:
+            return None
+        return clean_magnitudes(self._numeric(col), self.survey.sentinels)
 
     @property
     def ids(self) -> NDArray | None:
@@ -178,6 +194,7 @@ class Catalog:
         new.table = self.table.iloc[rows].reset_index(drop=True)
         new.survey, new.source = self.survey, self.source
         new.mags, new.mag_errs = self.mags[rows], self.mag_errs[rows]
+        new.screening = self.screening.take(rows)
         return new
 
     def with_magnitudes(self, mags: NDArray[np.float64]) -> Catalog:
@@ -187,3 +204,10 @@ class Catalog:
         new = self.take(np.arange(len(self)))
         new.mags = np.array(mags, dtype=np.float64)
         return new
+
+
+def require_measured(cat: Catalog) -> None:
+    """A one-line error if no row has any usable magnitude (every prediction would be a guess)."""
+    if len(cat) and np.isnan(cat.mags).all():
+        cols = ", ".join(c for b in cat.survey.bands for c in (b.mag or b.flux,))
+        raise CatalogError(f"{cat.source}: no measured magnitude in any row (columns {cols})")

@@ -12,6 +12,7 @@ astropy.table is never imported here unless the caller passed a Table (so it is 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -25,7 +26,7 @@ from ..exceptions import CatalogError, InputTypeError, ParameterError
 from ..io import read_table
 from ..io.formats import _decode_bytes, _from_records
 from .bands import Survey
-from .catalog import Catalog
+from .catalog import Catalog, require_measured
 from .survey import list_presets, load_survey
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "like_input",
     "read_catalog",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: What every entry point takes, as its errors word it.
 ACCEPTED = (
@@ -151,9 +154,15 @@ def read_catalog(
     cat = as_catalog(obj, survey, format=format, **kwargs)
     if len(cat) == 0:
         raise CatalogError(f"{cat.source}: the table has no rows")
-    if np.isnan(cat.mags).all():
-        cols = ", ".join(c for b in cat.survey.bands for c in (b.mag or b.flux,))
-        raise CatalogError(f"{cat.source}: no measured magnitude in any row (columns {cols})")
+    if cat.screening.n_bad_rows:
+        logger.warning(
+            "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
+            "mag_range in a survey TOML if they are meant",
+            cat.source,
+            cat.screening.n_values,
+            cat.screening.describe(),
+        )
+    require_measured(cat)
     return cat
 
 

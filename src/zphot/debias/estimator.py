@@ -32,7 +32,7 @@ from .._rng import child_generator
 from ..catalog.catalog import Catalog
 from ..estimators.base import Interval, Options, PhotoZEstimator, SurveySpec
 from ..estimators.nn.heads import FactorisedLoss, MagnitudeFactorisedHead
-from ..estimators.nn.network import TorchEstimator, init_parameters
+from ..estimators.nn.network import TorchEstimator, _check_state_dict, init_parameters
 from ..estimators.nn.train import (
     ClassificationLoss,
     TrainSettings,
@@ -547,9 +547,9 @@ class DebiasedEstimator(PhotoZEstimator):
         self.heads_ = {}
         for k, (n_bins, n_heads) in meta["heads"].items():
             head = MagnitudeFactorisedHead(net.head_.z_heads.in_features, n_bins, n_heads)
-            head.load_state_dict(
-                {n: torch.from_numpy(np.array(v)) for n, v in sub(f"head{k}.").items()}
-            )
+            weights = sub(f"head{k}.")
+            _check_state_dict(head, weights, f"head{k}.")
+            head.load_state_dict({n: torch.from_numpy(np.array(v)) for n, v in weights.items()})
             head.eval()
             self.heads_[int(k)] = head
         if "calibration" in meta:

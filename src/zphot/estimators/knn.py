@@ -10,6 +10,7 @@ from sklearn.model_selection import KFold
 from sklearn.neighbors import KDTree
 
 from ..catalog.catalog import Catalog
+from ..pdf.grid import RedshiftGrid
 from .base import Interval, Options, PhotoZEstimator
 
 __all__ = ["KNNEstimator"]
@@ -143,4 +144,29 @@ class KNNEstimator(PhotoZEstimator):
         self.k_ = int(meta["k"])
         self.cv_scores_ = {int(k): v for k, v in meta["cv_scores"].items()}
         self.train_x_, self.train_z_ = arrays["train_x"], arrays["train_z"]
+        self._check_training_arrays()
         self._tree = KDTree(self.train_x_)
+
+    def _check_training_arrays(self) -> None:
+        """The saved neighbours agree with the features, k and the grid (before the KD-tree)."""
+        from ..exceptions import ModelFileError
+
+        x, z = self.train_x_, self.train_z_
+        width = self.preprocessing_.n_features_
+        n = self.n_train_
+        if x.ndim != 2 or x.shape != (n, width) or z.shape != (n,):
+            raise ModelFileError(
+                f"field 'arrays.state.train_x' {list(x.shape)} / 'train_z' {list(z.shape)} must "
+                f"be ({n}, {width}) and ({n},) for n_train {n}: the model file is damaged or "
+                "was edited"
+            )
+        if not (np.isfinite(x).all() and np.isfinite(z).all()) or not 1 <= self.k_ <= len(x):
+            raise ModelFileError(
+                "field 'state.k' or the training arrays are out of range (non-finite values, "
+                f"or k={self.k_} for {len(x)} rows): the model file is damaged or was edited"
+            )
+        if self.grid is None and RedshiftGrid.for_redshifts(z) != self.grid_:
+            raise ModelFileError(
+                f"field 'grid' {self.grid_.to_dict()} is not the grid of the saved training "
+                "redshifts: the model file was edited; re-train it or use the original file"
+            )

@@ -140,7 +140,20 @@ class LightGBMEstimator(PhotoZEstimator):
     def _set_state(self, meta: dict, arrays: dict[str, NDArray]) -> None:
         import lightgbm as lgb
 
-        self.boosters_ = {
-            name: lgb.Booster(model_str=arrays[name].tobytes().decode())
-            for name in meta["boosters"]
-        }
+        from .modelcheck import check_lightgbm_string, fail
+
+        expected = ["mean", *(f"q{q}" for q in _LEVELS)]
+        if meta.get("boosters") != expected or sorted(arrays) != sorted(expected):
+            raise fail(None, "state.boosters", f"must be {expected} with one array each")
+        texts = {}
+        for name in expected:
+            arr = arrays[name]
+            if arr.dtype != np.uint8 or arr.ndim != 1:
+                raise fail(None, f"arrays.state.{name}", "must be a 1-D uint8 model string")
+            try:
+                texts[name] = arr.tobytes().decode("ascii")
+            except UnicodeDecodeError:
+                raise fail(None, f"arrays.state.{name}", "is not a LightGBM model string") from None
+            # LightGBM aborts the process on some malformed strings: check before parsing.
+            check_lightgbm_string(None, name, texts[name], self.preprocessing_.n_features_)
+        self.boosters_ = {name: lgb.Booster(model_str=text) for name, text in texts.items()}

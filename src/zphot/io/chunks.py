@@ -111,7 +111,7 @@ def open_chunked(
     format : str, optional
         Force a format instead of identifying it from magic bytes and suffix.
     **options
-        ``hdu`` for FITS (default 1), ``key`` for an HDF5 group or dataset.
+        ``hdu`` for FITS (default: the first table extension), ``key`` for an HDF5 group or dataset.
 
     Examples
     --------
@@ -236,13 +236,13 @@ def _parquet_chunks(
 # --- FITS: memory-mapped binary table ------------------------------------------------------------
 
 
-def _fits_info(path: Path, hdu: int | str = 1) -> tuple[list[str], int]:
+def _fits_info(path: Path, hdu: int | str | None = None) -> tuple[list[str], int]:
     from astropy.io import fits
 
+    from .formats import table_hdu
+
     with fits.open(path, memmap=True) as hdul:
-        header = hdul[hdu].header
-        if header.get("XTENSION") not in ("BINTABLE", "TABLE"):
-            raise FormatError(f"{path}: HDU {hdu} holds no table")
+        header = table_hdu(hdul, hdu, path).header
         names = [header[f"TTYPE{i}"] for i in range(1, header["TFIELDS"] + 1)]
         return names, int(header["NAXIS2"])
 
@@ -252,8 +252,10 @@ def _fits_chunks(
 ) -> Iterator[Chunk]:
     from astropy.io import fits
 
+    from .formats import table_hdu
+
     with fits.open(table.path, memmap=True) as hdul:
-        data = hdul[table.options.get("hdu", 1)].data
+        data = table_hdu(hdul, table.options.get("hdu"), table.path).data
         for lo, hi in _blocks(len(data), chunk_size, start):
             # Field access on the FITS_rec slice applies TZERO/TSCAL and reads only these rows.
             yield lo, hi, _fields(data[lo:hi], columns)

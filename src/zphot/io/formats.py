@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,13 +58,37 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
 # --- FITS -------------------------------------------------------------------------------------
 
 
-def read_fits(path: Path, hdu: int | str = 1) -> pd.DataFrame:
+def table_hdu(hdul: Any, hdu: int | str | None, path: Path) -> Any:
+    """The HDU holding the table: ``hdu`` if given, else the first table extension.
+
+    A file with only a primary HDU (an image, or an empty table written wrongly) is a one-line
+    error naming the HDUs present, never an IndexError.
+    """
+    names = [f"{i}:{h.name}({type(h).__name__})" for i, h in enumerate(hdul)]
+    if hdu is None:
+        for h in hdul:
+            if getattr(h, "is_image", True) is False:
+                return h
+        raise FormatError(
+            f"{path}: no table HDU (the file holds {', '.join(names)}); "
+            "zphot reads a FITS binary or ASCII table extension"
+        )
+    try:
+        found = hdul[hdu]
+    except (IndexError, KeyError):
+        raise FormatError(f"{path}: no HDU {hdu!r} (the file holds {', '.join(names)})") from None
+    if getattr(found, "is_image", True) is not False:
+        raise FormatError(f"{path}: HDU {hdu!r} holds no table (the file holds {', '.join(names)})")
+    return found
+
+
+def read_fits(path: Path, hdu: int | str | None = None) -> pd.DataFrame:
     from astropy.io import fits
 
     with fits.open(path, memmap=False) as hdul:
-        data = hdul[hdu].data
+        data = table_hdu(hdul, hdu, path).data
         if data is None or data.dtype.names is None:
-            raise FormatError(f"HDU {hdu} holds no table")
+            raise FormatError(f"{path}: HDU {hdu} holds no table")
         # Field access on the FITS_rec (not its raw buffer) applies TZERO/TSCAL and logicals.
         return _from_records(data)
 

@@ -40,8 +40,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..catalog.bands import Survey
-from ..catalog.catalog import Catalog
-from ..exceptions import MissingColumnError, OverwriteError, ParameterError
+from ..catalog.catalog import Catalog, require_measured
+from ..catalog.validate import Screening
+from ..exceptions import CatalogError, MissingColumnError, OverwriteError, ParameterError
 from ..io.assemble import OUTPUT_SUFFIXES, assemble_parts, output_format
 from ..io.atomic import (
     atomic_path,
@@ -278,8 +279,12 @@ def _predict_rows(
     spec: OutputSpec,
     source: str,
     keep_probs: bool,
+    seen: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, NDArray[np.float64] | None]:
     cat = Catalog(frame, survey, source=source)
+    if seen is not None:  # rows with a usable band, and what validation set aside
+        seen["measured"] += int((~np.isnan(cat.mags).all(axis=1)).sum()) if cat.mags.size else 0
+        seen["screening"].add(cat.screening)
     n = len(cat)
     step = max(64, _BATCH_CELLS // int(estimator.grid_.n_bins))
     tables, probs = [], []
@@ -611,6 +616,26 @@ def replace_path(src: Path, dst: Path) -> None:
 # --- the streamed run -------------------------------------------------------------------------
 
 
+def check_measured(path: Path, survey: Survey, n_rows: int, resumed_at: int, seen: dict) -> None:
+    """Refuse a catalog with no usable band in any row; count implausible values per band.
+
+    Checked before the output is written, so a file of NaNs (every prediction a guess from no
+    data) leaves no output behind.
+    """
+    screening = seen["screening"]
+    if screening.n_bad_rows:
+        logger.warning(
+            "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
+            "mag_range in a survey TOML if they are meant",
+            path,
+            screening.n_values,
+            screening.describe(),
+        )
+    if n_rows > 0 and resumed_at == 0 and seen["measured"] == 0:
+        cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
+        raise CatalogError(f"{path}: no measured magnitude in any row (columns {cols})")
+
+
 @release_on_error
 def predict_catalog(
     estimator: Any,
@@ -710,6 +735,10 @@ def predict_catalog(
         check_qp_path(qp_path)
         if qp_kind not in ("hist", "interp"):
             raise ParameterError(f"qp_kind must be 'hist' or 'interp', got {qp_kind!r}")
+    if not resume and table.n_rows and table.n_rows <= chunk_size:
+        # One chunk: check it now, so a file with nothing measured leaves no work folder.
+        _, _, first = next(iter(table.chunks(chunk_size, columns)))
+        require_measured(Catalog(first, survey, source=str(table.path)))
     work = work_dir(out)
     key = {
         "source": _source_identity(table),
@@ -740,10 +769,12 @@ def predict_catalog(
     if progress is not None:
         progress(resumed_at, table.n_rows)
 
+    seen = {"measured": 0, "screening": Screening(survey.band_names, mag_range=survey.mag_range)}
+
     def write(lo: int, hi: int, frame: pd.DataFrame) -> None:
         name = PART_NAME.format(len(parts))
         rows, probs = _predict_rows(
-            estimator, frame, survey, spec, f"{table.path} rows {lo}-{hi}", keep_probs
+            estimator, frame, survey, spec, f"{table.path} rows {lo}-{hi}", keep_probs, seen
         )
         if probs is not None:
             ancil = _qp_ancil(frame, rows, probs, estimator, survey, spec)
@@ -763,6 +794,7 @@ def predict_catalog(
         write(0, 0, empty)
 
     n_rows = parts[-1]["stop"]
+    check_measured(table.path, survey, n_rows, resumed_at, seen)
     if qp_path is not None:
         from ..pdf.qp import write_qp_chunks
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ import typer
 from numpy.typing import NDArray
 from rich.table import Table
 
+from ...catalog.validate import Z_RANGE, numeric_column
 from ...exceptions import CatalogError, MissingColumnError, ParameterError
 from ...io import read_table
 from ...io.formats import is_qp_file
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Where the true redshift is looked for when --z-spec is not given (zphot's, RAIL's names).
 TRUTH_COLUMNS = ("z_spec", "redshift", "z_true", "specz", "zspec")
+
+logger = logging.getLogger(__name__)
 
 
 @command
@@ -66,6 +70,8 @@ def evaluate(
     --truth.
     Example: zphot evaluate predictions.parquet --z-spec redshift
     """
+    if not (np.isfinite(outlier) and outlier > 0):
+        raise ParameterError(f"--outlier must be a positive |dz| threshold, got {outlier}")
     if is_qp_file(predictions):
         table, batch = _read_qp(predictions, grid)
     else:
@@ -73,9 +79,7 @@ def evaluate(
         batch = _grid_pdfs(table, predictions)
     zs = _truth(table, predictions, z_spec, truth, id_column)
     zp = _estimates(table, predictions, z_phot, batch)
-    ok = np.isfinite(zp) & np.isfinite(zs)
-    if not ok.any():
-        raise CatalogError(f"{predictions}: no row with both an estimate and a true redshift")
+    ok = _scorable(zp, zs, predictions)
     metrics = point_metrics(zp[ok], zs[ok], outlier_threshold=outlier)
     if ok.sum() >= 2:
         full = full_range_residuals(zp[ok], zs[ok])
@@ -152,6 +156,27 @@ def qp_grid(path: Path) -> RedshiftGrid | None:
     return RedshiftGrid(float(x[0]), float(x[-1]), len(x) - 1)
 
 
+def _scorable(zp: NDArray[np.float64], zs: NDArray[np.float64], path: Path) -> NDArray[np.bool_]:
+    """Rows with both redshifts finite and inside the plausible range; the others (sentinels
+    such as -99) are counted in one warning, and no usable row at all is an error."""
+    finite = np.isfinite(zp) & np.isfinite(zs)
+    lo, hi = Z_RANGE
+    with np.errstate(invalid="ignore"):
+        ok = finite & (zs >= lo) & (zs <= hi) & (zp >= lo) & (zp <= hi)
+    if (finite & ~ok).any():
+        logger.warning(
+            "%s: %d row(s) not scored: a redshift or estimate outside [%g, %g] (sentinels such "
+            "as -99)",
+            path,
+            int((finite & ~ok).sum()),
+            lo,
+            hi,
+        )
+    if not ok.any():
+        raise CatalogError(f"{path}: no row with both an estimate and a true redshift usable")
+    return ok
+
+
 def _truth(
     table: pd.DataFrame,
     path: Path,
@@ -166,19 +191,20 @@ def _truth(
     if found is None:
         hint = "pass --z-spec COLUMN" + ("" if truth else " or --truth CATALOG")
         raise MissingColumnError(where, " or ".join(names), list(map(str, source.columns)), hint)
+    values = numeric_column(source, found, where)
     if truth is None:
-        return source[found].to_numpy(np.float64)
+        return values
     if id_column is None:
         if len(source) != len(table):
             raise CatalogError(
                 f"{truth}: {len(source):,} rows for {len(table):,} predictions; match them "
                 "with --id-column COLUMN"
             )
-        return source[found].to_numpy(np.float64)
+        return values
     for frame, name in ((table, str(path)), (source, str(truth))):
         if id_column not in frame.columns:
             raise MissingColumnError(name, id_column, list(map(str, frame.columns)))
-    z = source.drop_duplicates(id_column).set_index(id_column)[found]
+    z = pd.Series(values, index=source[id_column]).groupby(level=0).first()
     return z.reindex(table[id_column].to_numpy()).to_numpy(np.float64)
 
 
@@ -188,9 +214,9 @@ def _estimates(
     """The point estimates: the named column, zmode of a qp file, or the PDFs' mode."""
     if column is None and batch is not None:
         if "zmode" in table.columns:
-            return table["zmode"].to_numpy(np.float64)
+            return numeric_column(table, "zmode", str(path))
         return batch.point("mode")
     column = column or "z_phot"
     if column not in table.columns:
         raise MissingColumnError(str(path), column, list(map(str, table.columns)))
-    return table[column].to_numpy(np.float64)
+    return numeric_column(table, column, str(path))

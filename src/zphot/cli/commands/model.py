@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from ...catalog.survey import load_survey
+from ...catalog.validate import check_training_rows
 from ...estimators import get_estimator, load
 from ...estimators.settings import parse_settings
 from ...io import check_writable
@@ -66,6 +67,14 @@ def train(
         bool,
         typer.Option("--resume", help="Continue from the checkpoints of a run that was killed."),
     ] = False,
+    drop_bad_rows: Annotated[
+        bool,
+        typer.Option(
+            "--drop-bad-rows",
+            help="Train without rows holding implausible magnitudes (else more than the "
+            "survey's max_bad_fraction of them is an error).",
+        ),
+    ] = False,
 ) -> None:
     """Fit an estimator on a catalog with redshifts and save it.
 
@@ -87,7 +96,7 @@ def train(
     if own_checkpoint:
         est.set_params(checkpoint=str(folder))
     held = _checkpoints(est.get_params().get("checkpoint"), overwrite, resume, own_checkpoint)
-    cat = open_catalog(catalog, preset, survey, select, z_max)
+    cat = check_training_rows(open_catalog(catalog, preset, survey, select, z_max), drop_bad_rows)
     val = (
         open_catalog(validation, survey=cat.survey, selections=select, z_max=z_max)
         if validation
@@ -113,7 +122,7 @@ def train(
     est.save(out, overwrite=overwrite)
     if held is not None:
         held.finish()
-    err.print(f"trained {model} in {time.perf_counter() - t0:.1f} s -> {out}")
+    err.print(f"trained {model} in {time.perf_counter() - t0:.1f} s -> {out}", soft_wrap=True)
 
 
 def _checkpoints(folder: str | None, overwrite: bool, resume: bool, own: bool) -> Any:
@@ -276,7 +285,10 @@ def predict(
     rate = done / max(result.seconds, 1e-9)
     resumed = f", resumed at row {result.resumed_at:,}" if result.resumed_at else ""
     qp_note = f" + {result.qp_path}" if result.qp_path else ""
-    err.print(f"{result.n_rows:,} galaxies ({rate:,.0f}/s{resumed}) -> {result.path}{qp_note}")
+    err.print(
+        f"{result.n_rows:,} galaxies ({rate:,.0f}/s{resumed}) -> {result.path}{qp_note}",
+        soft_wrap=True,
+    )
 
 
 @command

@@ -554,23 +554,53 @@ class TorchEstimator(PhotoZEstimator):
         return meta, arrays
 
     def _set_state(self, meta: dict, arrays: dict[str, NDArray]) -> None:
-        self.input_shape_ = tuple(int(s) for s in meta["input_shape"])
+        from ..modelcheck import fail
+
+        shape = tuple(int(s) for s in meta["input_shape"])
+        n_members = int(meta["n_members"])
+        if not (shape and all(0 < s <= 100_000 for s in shape) and math.prod(shape) <= 10**7):
+            raise fail(None, "state.input_shape", f"is not a network input shape: {list(shape)}")
+        if not 1 <= n_members <= 1000:
+            raise fail(None, "state.n_members", f"must be in [1, 1000], got {n_members}")
+        self.input_shape_ = shape
         if meta.get("magnitude_cells"):
             self.cells_ = MagnitudeCells(**meta["magnitude_cells"])
         self.input_offset_, self.input_scale_ = arrays["input.offset"], arrays["input.scale"]
+        if self.input_offset_.shape != self.input_scale_.shape:
+            raise fail(None, "arrays.state.input.offset", "and input.scale differ in shape")
         self.history_ = meta["history"]
         self.members_ = []
-        for i in range(int(meta["n_members"])):
+        for i in range(n_members):
             member = self._build_member()
             prefix = f"m{i}."
-            state = {
-                k[len(prefix) :]: torch.from_numpy(np.array(v))
-                for k, v in arrays.items()
-                if k.startswith(prefix)
-            }
-            member.load_state_dict(state)
+            state = {k[len(prefix) :]: arrays[k] for k in list(arrays) if k.startswith(prefix)}
+            _check_state_dict(member, state, prefix)
+            member.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
             member.eval()
             self.members_.append((member.rep, member.head))
+
+
+def _check_state_dict(member: nn.Module, state: dict[str, NDArray], prefix: str) -> None:
+    """Saved weights match the network the parameters build: names, shapes and dtypes.
+
+    Checked before torch sees them, so a truncated or foreign array is a one-line error
+    naming the entry rather than torch's multi-line size-mismatch report.
+    """
+    from ..modelcheck import fail
+
+    want = member.state_dict()
+    for name in sorted(set(want) ^ set(state)):
+        where = "missing from the file" if name in want else "not a weight of this network"
+        raise fail(None, f"arrays.state.{prefix}{name}", f"is {where}")
+    for name, tensor in want.items():
+        got = state[name]
+        if tuple(got.shape) != tuple(tensor.shape) or str(got.dtype) != str(tensor.dtype)[6:]:
+            raise fail(
+                None,
+                f"arrays.state.{prefix}{name}",
+                f"is {got.dtype} {list(got.shape)}, the network needs "
+                f"{str(tensor.dtype)[6:]} {list(tensor.shape)}",
+            )
 
 
 def _gaussian_bins(out: NDArray[np.float64], grid: RedshiftGrid) -> NDArray[np.float64]:
