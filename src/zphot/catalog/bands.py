@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: Plausible AB magnitudes of galaxies in any optical or infrared survey.
+DEFAULT_MAG_RANGE = (5.0, 40.0)
+#: The fraction of training rows with an implausible value above which ``train`` refuses.
+DEFAULT_MAX_BAD_FRACTION = 0.001
+
 __all__ = ["Band", "Survey"]
 
 
@@ -84,8 +89,8 @@ class Survey:
     sentinels: tuple[float, ...] = (99.0, -99.0)
     reference_band: str = "r"
     mag_err_floor: float = 0.02
-    mag_range: tuple[float, float] = (5.0, 40.0)
-    max_bad_fraction: float = 0.001
+    mag_range: tuple[float, float] = DEFAULT_MAG_RANGE
+    max_bad_fraction: float = DEFAULT_MAX_BAD_FRACTION
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property

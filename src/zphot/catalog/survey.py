@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import ParameterError
-from .bands import Band, Survey
-from .validate import DEFAULT_MAG_RANGE, DEFAULT_MAX_BAD_FRACTION
+from .bands import DEFAULT_MAG_RANGE, DEFAULT_MAX_BAD_FRACTION, Band, Survey
 
 __all__ = ["load_survey", "survey_from_dict", "list_presets"]
 

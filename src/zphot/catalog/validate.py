@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..exceptions import CatalogError
+from .bands import DEFAULT_MAG_RANGE, DEFAULT_MAX_BAD_FRACTION
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -41,12 +42,8 @@ logger = logging.getLogger(__name__)
 #: are silent; these are treated as missing too but counted, since a survey that did not
 #: declare them may not mean them.
 COMMON_SENTINELS = (-99.0, 99.0, -999.0, 999.0, -9999.0, 9999.0, -666.0, 99.99, -99.99)
-#: Plausible AB magnitudes of galaxies in any optical or infrared survey.
-DEFAULT_MAG_RANGE = (5.0, 40.0)
 #: Redshifts a galaxy can have; outside it a value is a code such as -99 (evaluate skips it).
 Z_RANGE = (-0.1, 20.0)
-#: The fraction of training rows with an implausible value above which ``train`` refuses.
-DEFAULT_MAX_BAD_FRACTION = 0.001
 
 
 def _kind(series: pd.Series) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -296,6 +297,21 @@ def _common_arrays(arrays: dict[str, NDArray], n_bands: int) -> None:
         raise fail(None, "arrays.coverage.train", "holds non-finite values")
 
 
+def _grid_as_asked(grid: Any, asked: Any, estimator: str) -> bool:
+    """The saved grid is the one the parameters ask for; a bias-corrected model's is Step 3's
+    extension of it: the same bin width, whole bins added beyond both ends."""
+    if grid == asked:
+        return True
+    if estimator != "debiased":
+        return False
+    width = (asked.z_max - asked.z_min) / asked.n_bins
+    same_width = math.isclose((grid.z_max - grid.z_min) / grid.n_bins, width, rel_tol=1e-9)
+    below = (asked.z_min - grid.z_min) / width
+    above = (grid.z_max - asked.z_max) / width
+    whole = all(v >= -1e-6 and abs(v - round(v)) < 1e-6 for v in (below, above))
+    return same_width and whole
+
+
 def check_common(manifest: dict, arrays: dict[str, NDArray]) -> None:
     """The fields every estimator shares: survey, bands, grid, preprocessing, coverage.
 
@@ -319,7 +335,7 @@ def check_common(manifest: dict, arrays: dict[str, NDArray]) -> None:
     except ParameterError as exc:
         raise fail(None, "grid", str(exc)) from None
     asked = manifest["params"].get("grid")
-    if asked is not None and RedshiftGrid(*asked) != grid:
+    if asked is not None and not _grid_as_asked(grid, RedshiftGrid(*asked), manifest["estimator"]):
         raise fail(None, "grid", f"{manifest['grid']} is not params.grid {asked}")
     state = manifest["preprocessing"]
     try:
