@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..exceptions import ParameterError
+from .observing import Observing
+
 __all__ = ["Band", "Survey"]
 
 
@@ -67,6 +70,9 @@ class Survey:
         magnitude cells of the bias correction).
     mag_err_floor : float
         Minimum magnitude error, and the error used where a catalog gives none.
+    observing : Observing, optional
+        Depth, sky, PSF, pixel scale, error model and population (the TOML's ``[observing]``
+        table): what ``zphot simulate`` needs; catalogs are read and fitted without it.
     """
 
     name: str
@@ -79,6 +85,7 @@ class Survey:
     sentinels: tuple[float, ...] = (99.0, -99.0)
     reference_band: str = "r"
     mag_err_floor: float = 0.02
+    observing: Observing | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -90,6 +97,15 @@ class Survey:
             if b.name == name:
                 return b
         raise KeyError(name)
+
+    def require_observing(self) -> Observing:
+        """The observing conditions, or the one-line error saying the survey needs them."""
+        if self.observing is None:
+            raise ParameterError(
+                f"survey '{self.name}' has no [observing] table; simulating needs one "
+                "(m5, sky, psf_fwhm per band and pixel_scale; see the README)"
+            )
+        return self.observing
 
     def to_dict(self) -> dict:
         """A JSON-ready description (stored in saved models and read back by :func:`from_dict`)."""
@@ -104,4 +120,4 @@ class Survey:
             "missing": {"sentinels": list(self.sentinels)},
             "reference_band": self.reference_band,
             "mag_err_floor": self.mag_err_floor,
-        }
+        } | ({"observing": self.observing.to_dict()} if self.observing else {})

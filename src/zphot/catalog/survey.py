@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 from ..exceptions import ParameterError
 from .bands import Band, Survey
+from .observing import observing_from_dict
 
-__all__ = ["load_survey", "survey_from_dict", "list_presets"]
+__all__ = ["load_survey", "resolve_survey", "survey_from_dict", "list_presets"]
 
 _BAND_KEYS = {"name", "mag", "mag_err", "flux", "flux_err", "flux_unit", "filter", "wavelength"}
 _COLUMN_KEYS = {"id", "redshift", "size", "ra", "dec"}
-_TOP_KEYS = {"name", "bands", "columns", "missing", "reference_band", "mag_err_floor"}
+_TOP_KEYS = {"name", "bands", "columns", "missing", "reference_band", "mag_err_floor", "observing"}
 
 
 def list_presets() -> list[str]:
@@ -64,12 +66,17 @@ def survey_from_dict(data: dict, source: str = "<dict>") -> Survey:
     floor = data.get("mag_err_floor", 0.02)
     if not isinstance(floor, int | float) or floor < 0:
         raise bad("'mag_err_floor' must be a number >= 0")
+    name = str(data.get("name", Path(source).stem))
+    observing = data.get("observing")
+    if observing is not None:
+        observing = observing_from_dict(observing, name, tuple(names), bad)
     return Survey(
-        name=str(data.get("name", Path(source).stem)),
+        name=name,
         bands=tuple(bands),
         sentinels=tuple(float(s) for s in sentinels),
         reference_band=ref,
         mag_err_floor=float(floor),
+        observing=observing,
         **columns,
     )
 
@@ -95,3 +102,31 @@ def load_survey(name_or_path: str | os.PathLike | Survey) -> Survey:
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"{path}: not valid TOML ({exc})") from exc
     return survey_from_dict(data, source=str(path))
+
+
+def resolve_survey(
+    preset: str | None,
+    survey: str | os.PathLike | None,
+    fallback: Survey | Callable[[], Survey] | None = None,
+) -> Survey:
+    """The one rule for ``--preset NAME`` / ``--survey FILE.toml``, shared by every command.
+
+    Both given is a usage error (which one was meant is unknowable); one given is loaded; with
+    neither, ``fallback`` decides (a fitted model's survey, the built-in catalog's preset, the
+    preset whose columns a file has: each command knows its own), called when it is a function
+    so that its work (reading a file's columns) is done only when needed.
+
+    Raises
+    ------
+    ParameterError
+        Both are given, or neither and there is no fallback.
+    """
+    if preset is not None and survey is not None:
+        raise ParameterError("give --preset or --survey, not both")
+    if preset is not None or survey is not None:
+        return load_survey(preset if preset is not None else survey)
+    if fallback is None:
+        raise ParameterError(
+            f"give --preset NAME ({', '.join(list_presets())}) or --survey FILE.toml"
+        )
+    return fallback() if callable(fallback) else fallback
