@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ...catalog.survey import resolve_survey
+from ...catalog.survey import list_presets, resolve_survey
 from ...exceptions import ParameterError
 from ...io import check_writable, write_table
 from ...io.atomic import check_not_input
@@ -26,15 +26,22 @@ simulate_app = typer.Typer(
 def catalog_command(
     n: Annotated[int, typer.Option("--n", help="Number of galaxies.")],
     out: Annotated[Path, typer.Option("--out", help="Catalog file (Parquet, FITS, HDF5, CSV).")],
-    preset: Preset = None,
-    survey: SurveyFile = None,
+    preset: Annotated[
+        str | None, typer.Option("--preset", help=f"Survey preset: {', '.join(list_presets())}.")
+    ] = None,
+    survey: Annotated[
+        Path | None,
+        typer.Option(
+            "--survey",
+            help="Survey TOML with filters and an [observing] table, instead of --preset.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Run seed: one seed, the same galaxies.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
     """A mock photometric catalog: the population through the survey's filters, with errors.
 
-    The survey (a preset, or your TOML with filters and an [observing] table) sets the columns,
-    filter curves, depths, error model and population.
+    The survey sets the columns, filter curves, depths, error model and population.
 
     Example: zphot simulate catalog --preset lsst --n 20000 --seed 1 --out lsst.parquet
     (the same --seed with --preset hsc observes the same galaxies through HSC filters).
