@@ -23,7 +23,7 @@ from ..catalog.observing import Observing
 from ..catalog.survey import load_survey
 from .population import SELECTIONS, TYPES, draw_population, draw_structure
 
-__all__ = ["simulate_catalog", "population_selection", "STRUCTURE_COLUMNS"]
+__all__ = ["simulate_catalog", "STRUCTURE_COLUMNS"]
 
 #: Columns every simulated catalog (and a real one prepared for imaging) carries besides the
 #: survey's magnitude columns; ``flux_bulge_<band>`` / ``flux_disk_<band>`` follow per band.
@@ -38,12 +38,6 @@ STRUCTURE_COLUMNS = (
     "q_disk",
     "beta",
 )
-
-
-def population_selection(survey: Survey) -> str:
-    """The population a survey observes (its ``[observing]`` table's ``population``): the SDSS
-    main sample, or the deep i < 25.3 one."""
-    return survey.require_observing().population
 
 
 def simulate_catalog(
@@ -61,7 +55,7 @@ def simulate_catalog(
         Galaxies come from stream (seed, 0), structure from (seed, 1) and photometric noise
         from (seed, 2), so two surveys with one seed share galaxies.
     selection : {"sdss", "deep"}, optional
-        Population (default: :func:`population_selection`).
+        Population (default: the survey's ``[observing]`` ``population``).
 
     Returns
     -------
