@@ -72,7 +72,9 @@ class Survey:
         Minimum magnitude error, and the error used where a catalog gives none.
     observing : Observing, optional
         Depth, sky, PSF, pixel scale, error model and population (the TOML's ``[observing]``
-        table): what ``zphot simulate`` needs; catalogs are read and fitted without it.
+        table): what ``zphot simulate`` needs; catalogs are read and fitted without it, and it
+        is left out of ``==`` (surveys that map the same columns read a catalog alike, so a
+        model saved without the table still accepts a catalog read with the preset).
     """
 
     name: str
@@ -85,7 +87,7 @@ class Survey:
     sentinels: tuple[float, ...] = (99.0, -99.0)
     reference_band: str = "r"
     mag_err_floor: float = 0.02
-    observing: Observing | None = None
+    observing: Observing | None = field(default=None, compare=False)
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
