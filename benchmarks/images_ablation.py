@@ -208,7 +208,7 @@ def measured_components(stamps_path: Path, table, n_jobs: int = 2) -> tuple[np.n
 
     import h5py
 
-    from zphot.sim.observing import observing
+    from zphot.catalog.survey import load_survey
 
     with h5py.File(stamps_path, "r") as fh:
         # Keyed by the stamps' configuration digest: a re-rendered file gets a fresh fit.
@@ -217,7 +217,7 @@ def measured_components(stamps_path: Path, table, n_jobs: int = 2) -> tuple[np.n
         if cache.exists():
             return np.load(cache), False
         config = json.loads(fh["stamps"].attrs["config"])
-        obs = observing(config["survey"])
+        obs = load_survey(config["survey"]).require_observing()
         cols = SHAPE_COLUMNS + [f"flux_{c}_{b}" for b in obs.bands for c in ("bulge", "disk")]
         records = table[cols].to_dict("records")
         chunk = 512

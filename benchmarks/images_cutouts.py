@@ -74,8 +74,8 @@ def _direct_offsets(rows: np.ndarray, seed: int, size: int) -> np.ndarray:
 
 def _checks(work: Path) -> dict:
     import zphot
+    from zphot.catalog.survey import load_survey
     from zphot.images.store import load_stamps
-    from zphot.sim.observing import observing
 
     cut = zphot.read_catalog(work / "cutouts.h5", "sdss")
     direct = zphot.read_catalog(work / "direct.h5", "sdss")
@@ -83,7 +83,7 @@ def _checks(work: Path) -> dict:
     a, b = load_stamps(cut)[ok], load_stamps(direct)[ok]
     fa, na = _aperture(a, 10.0)
     fb, nb = _aperture(b, 10.0)
-    obs = observing("sdss")
+    obs = load_survey("sdss").require_observing()
     centre = np.full((len(ok), 2), (a.shape[-1] - 1) / 2)
     true_direct = _direct_offsets(ok, 0, b.shape[-1])
     bands = {}

@@ -12,6 +12,7 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 import zphot
+from zphot.catalog.survey import load_survey
 from zphot.exceptions import FormatError
 from zphot.images.cutouts import (
     CUTOUT_FLAGS,
@@ -25,7 +26,6 @@ from zphot.images.cutouts import (
 )
 from zphot.images.field import BandFrame, default_frames, frame_wcs, render_field
 from zphot.images.store import load_stamps
-from zphot.sim.observing import observing
 
 CENTRE = (150.0, 2.0)
 
@@ -81,7 +81,7 @@ def field():
     """Three galaxies on grids that differ per band (scale x1 and x1.5, rotations, dithers):
     one inside, one on the mosaic's edge, one in a masked region; noiseless."""
     pytest.importorskip("galsim")
-    obs = observing("sdss")
+    obs = load_survey("sdss").require_observing()
     frames = default_frames(obs)
     shape = (160, 160)
     inside = CENTRE

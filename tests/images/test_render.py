@@ -9,9 +9,9 @@ pytest.importorskip("galsim")
 
 import galsim  # noqa: E402
 
+from zphot.catalog.survey import load_survey  # noqa: E402
 from zphot.images.render import psf_profile, render_galaxy  # noqa: E402
 from zphot.sim.mock import simulate_catalog  # noqa: E402
-from zphot.sim.observing import observing  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def mock():
 
 @pytest.mark.parametrize("survey", ["sdss", "lsst", "hsc"])
 def test_psf_fwhm_matches_setting(survey):
-    obs = observing(survey)
+    obs = load_survey(survey).require_observing()
     for band in obs.bands:
         fwhm = obs.psf_fwhm[obs.band_index(band)]
         # Oversampled by 20 and drawn without the pixel response: the PSF itself.
@@ -31,7 +31,7 @@ def test_psf_fwhm_matches_setting(survey):
 
 
 def test_stamp_flux_matches_noiseless_and_catalog(mock):
-    obs = observing("sdss")
+    obs = load_survey("sdss").require_observing()
     for i in range(8):
         params = mock.iloc[i].to_dict()
         noisy = render_galaxy(params, obs, obs.bands, 64, seed=1, index=i)
@@ -51,7 +51,7 @@ def test_stamp_flux_matches_noiseless_and_catalog(mock):
 
 def test_small_stamps_lose_flux_of_large_galaxies(mock):
     """The pitfall the issue names: a 32 px SDSS stamp misses part of a big galaxy."""
-    obs = observing("sdss")
+    obs = load_survey("sdss").require_observing()
     i = int(np.argmax(mock["r_disk"].to_numpy()))
     params = mock.iloc[i].to_dict()
     s32 = render_galaxy(params, obs, ("r",), 32, seed=0, index=i, noise=False).sum()
@@ -60,7 +60,7 @@ def test_small_stamps_lose_flux_of_large_galaxies(mock):
 
 
 def test_render_is_seeded_per_galaxy(mock):
-    obs = observing("sdss")
+    obs = load_survey("sdss").require_observing()
     params = mock.iloc[0].to_dict()
     a = render_galaxy(params, obs, obs.bands, 32, seed=7, index=0)
     b = render_galaxy(params, obs, obs.bands, 32, seed=7, index=0)
@@ -70,7 +70,7 @@ def test_render_is_seeded_per_galaxy(mock):
 
 
 def test_moffat_is_galsim_moffat():
-    obs = observing("lsst")
+    obs = load_survey("lsst").require_observing()
     psf = psf_profile(obs, "r")
     assert isinstance(psf, galsim.Moffat)
     assert psf.beta == obs.moffat_beta

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..exceptions import ParameterError
+from .observing import Observing
+
 #: Plausible AB magnitudes of galaxies in any optical or infrared survey.
 DEFAULT_MAG_RANGE = (5.0, 40.0)
 #: The fraction of training rows with an implausible value above which ``train`` refuses.
@@ -77,6 +80,11 @@ class Survey:
         (:mod:`zphot.catalog.validate`).
     max_bad_fraction : float
         Fraction of training rows with an implausible magnitude above which training refuses.
+    observing : Observing, optional
+        Depth, sky, PSF, pixel scale, error model and population (the TOML's ``[observing]``
+        table): what ``zphot simulate`` needs; catalogs are read and fitted without it, and it
+        is left out of ``==`` (surveys that map the same columns read a catalog alike, so a
+        model saved without the table still accepts a catalog read with the preset).
     """
 
     name: str
@@ -91,6 +99,7 @@ class Survey:
     mag_err_floor: float = 0.02
     mag_range: tuple[float, float] = DEFAULT_MAG_RANGE
     max_bad_fraction: float = DEFAULT_MAX_BAD_FRACTION
+    observing: Observing | None = field(default=None, compare=False)
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -102,6 +111,15 @@ class Survey:
             if b.name == name:
                 return b
         raise KeyError(name)
+
+    def require_observing(self) -> Observing:
+        """The observing conditions, or the one-line error saying the survey needs them."""
+        if self.observing is None:
+            raise ParameterError(
+                f"survey '{self.name}' has no [observing] table; simulating needs one "
+                "(m5, sky, psf_fwhm per band and pixel_scale; see the README)"
+            )
+        return self.observing
 
     def to_dict(self) -> dict:
         """A JSON-ready description (stored in saved models and read back by :func:`from_dict`)."""
@@ -120,4 +138,4 @@ class Survey:
                 "mag_range": list(self.mag_range),
                 "max_bad_fraction": self.max_bad_fraction,
             },
-        }
+        } | ({"observing": self.observing.to_dict()} if self.observing else {})

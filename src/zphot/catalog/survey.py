@@ -13,8 +13,9 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from .bands import DEFAULT_MAG_RANGE, DEFAULT_MAX_BAD_FRACTION, Band, Survey
+from .observing import observing_from_dict
 
-__all__ = ["load_survey", "survey_from_dict", "list_presets"]
+__all__ = ["load_survey", "resolve_survey", "survey_from_dict", "list_presets"]
 
 _BAND_KEYS = {"name", "mag", "mag_err", "flux", "flux_err", "flux_unit", "filter", "wavelength"}
 _COLUMN_KEYS = {"id", "redshift", "size", "ra", "dec"}
@@ -28,6 +29,7 @@ _TOP_KEYS = {
     "validation",
     "reference_band",
     "mag_err_floor",
+    "observing",
 }
 
 
@@ -122,13 +124,18 @@ def survey_from_dict(data: dict, source: str = "<dict>") -> Survey:
     if ref not in names:
         raise bad(f"reference_band '{ref}' is not one of the bands {names}")
     floor = _number(data.get("mag_err_floor", 0.02), "'mag_err_floor'", bad, 0)
+    name = str(data.get("name", Path(source).stem))
+    observing = data.get("observing")
+    if observing is not None:
+        observing = observing_from_dict(observing, name, tuple(names), bad)
     return Survey(
-        name=str(data.get("name", Path(source).stem)),
+        name=name,
         bands=tuple(bands),
         sentinels=tuple(float(s) for s in sentinels),
         reference_band=ref,
         mag_err_floor=floor,
         **_validation(data, bad),
+        observing=observing,
         **columns,
     )
 
@@ -154,3 +161,31 @@ def load_survey(name_or_path: str | os.PathLike | Survey) -> Survey:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{path}: not valid TOML ({exc})") from exc
     return survey_from_dict(data, source=str(path))
+
+
+def resolve_survey(
+    preset: str | None,
+    survey: str | os.PathLike | None,
+    fallback: Survey | Callable[[], Survey] | None = None,
+) -> Survey:
+    """The one rule for ``--preset NAME`` / ``--survey FILE.toml``, shared by every command.
+
+    Both given is a usage error (which one was meant is unknowable); one given is loaded; with
+    neither, ``fallback`` decides (a fitted model's survey, the built-in catalog's preset, the
+    preset whose columns a file has: each command knows its own), called when it is a function
+    so that its work (reading a file's columns) is done only when needed.
+
+    Raises
+    ------
+    ParameterError
+        Both are given, or neither and there is no fallback.
+    """
+    if preset is not None and survey is not None:
+        raise ParameterError("give --preset or --survey, not both")
+    if preset is not None or survey is not None:
+        return load_survey(preset if preset is not None else survey)
+    if fallback is None:
+        raise ParameterError(
+            f"give --preset NAME ({', '.join(list_presets())}) or --survey FILE.toml"
+        )
+    return fallback() if callable(fallback) else fallback

@@ -10,7 +10,7 @@ import typer
 from ..catalog import Catalog, read_catalog, redshift_range, select
 from ..catalog.bands import Survey
 from ..catalog.coerce import guess_preset
-from ..catalog.survey import list_presets, load_survey
+from ..catalog.survey import list_presets, load_survey, resolve_survey
 from ..datasets import resolve_catalog
 from ..exceptions import ParameterError
 from ..io import read_table
@@ -25,7 +25,10 @@ Preset = Annotated[
 ]
 SurveyFile = Annotated[
     Path | None,
-    typer.Option("--survey", help="Survey description TOML (bands, columns), instead of --preset."),
+    typer.Option(
+        "--survey",
+        help="Survey description TOML (bands, columns, [observing]), instead of --preset.",
+    ),
 ]
 Select = Annotated[
     list[str] | None,
@@ -52,18 +55,6 @@ def guess_survey(path: Path) -> Survey:
     )
 
 
-def resolve_survey(
-    path: Path, preset: str | None, survey_file: Path | None, default: str | None
-) -> Survey:
-    if preset and survey_file:
-        raise ParameterError("give --preset or --survey, not both")
-    if survey_file:
-        return load_survey(survey_file)
-    if preset or default:
-        return load_survey(preset or default)
-    return guess_survey(path)
-
-
 def open_catalog(
     spec: str,
     preset: str | None = None,
@@ -71,13 +62,23 @@ def open_catalog(
     selections: list[str] | None = None,
     z_max: float | None = None,
     survey: Survey | None = None,
+    fallback: Survey | None = None,
 ) -> Catalog:
-    """Read ``spec`` (a path or ``builtin:NAME``), then apply ``--select`` and ``--z-max``."""
+    """Read ``spec`` (a path or ``builtin:NAME``), then apply ``--select`` and ``--z-max``.
+
+    ``survey`` reads it as an already chosen survey; otherwise ``--preset``/``--survey`` decide
+    (:func:`zphot.catalog.survey.resolve_survey`), else ``fallback`` (a model's survey), the
+    built-in catalog's preset, or the preset whose columns the file has.
+    """
     path, default = resolve_catalog(spec)
     if survey is None:
         if not path.exists():
             raise ParameterError(f"{path}: no such file")
-        survey = resolve_survey(path, preset, survey_file, default)
+        survey = resolve_survey(
+            preset,
+            survey_file,
+            fallback or (lambda: load_survey(default) if default else guess_survey(path)),
+        )
     cat = read_catalog(path, survey)
     for sel in selections or []:
         if "=" not in sel:

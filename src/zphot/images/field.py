@@ -23,9 +23,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._rng import child_generator
+from ..catalog.observing import Observing
 from ..exceptions import ParameterError
 from ..io.atomic import atomic_path
-from ..sim.observing import Observing
 from .render import _galsim, galaxy_profile, psf_profile
 
 __all__ = [

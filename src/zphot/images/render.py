@@ -5,7 +5,7 @@ position angle) with that band's bulge and disk fluxes, so the colour gradient b
 bulge and the bluer disk is in the pixels. The convolved profile is drawn with the pixel
 response (``method="auto"``), the PSF is a Moffat of the survey's per-band FWHM, and noise is
 Poisson on (sky + galaxy) counts, with the sky level and count scale tied to the survey's
-depth (:class:`zphot.sim.observing.Observing`); the sky is subtracted and pixels are returned
+depth (:class:`zphot.catalog.observing.Observing`); the sky is subtracted and pixels are returned
 in nanomaggies.
 
 Randomness comes only from the galaxy's own stream (run seed, row index), so a stamp does not
@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._rng import child_generator
-from ..sim.observing import Observing
+from ..catalog.observing import Observing
 
 __all__ = ["GalaxyParams", "galaxy_profile", "psf_profile", "render_galaxy"]
 

@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 
 from .._rng import child_generator
+from ..catalog.bands import Survey
 from ..catalog.catalog import Catalog
+from ..catalog.observing import Observing
+from ..catalog.survey import load_survey
 from ..exceptions import CatalogError, ParameterError
 from ..sim.mock import STRUCTURE_COLUMNS
-from ..sim.observing import Observing, observing
 from ..sim.population import TYPES, draw_structure, fit_types
 from .render import render_galaxy
 from .stampfile import StampRun, config_digest, write_stamps
@@ -115,7 +117,7 @@ def _stamp_run(
 
 def simulate_images(
     table: pd.DataFrame,
-    survey: str | Observing,
+    survey: str | Survey | Observing,
     out: str | os.PathLike,
     *,
     size: int = 32,
@@ -133,8 +135,9 @@ def simulate_images(
         Rows with the structure columns (:func:`structure_columns`): a mock catalog from
         :func:`zphot.sim.mock.simulate_catalog` or a real one from :func:`prepare_catalog`.
         It is stored beside the stamps with an added ``stamp_row`` column.
-    survey : str or Observing
-        Observing conditions (PSF, pixel scale, depth) and band order.
+    survey : str, Survey or Observing
+        Observing conditions (PSF, pixel scale, depth) and band order: a preset name, a survey
+        TOML path or a Survey (its ``[observing]`` table), or the conditions themselves.
     out : str or PathLike
         Target ``.h5`` file.
     size : int
@@ -156,7 +159,7 @@ def simulate_images(
         ``out``.
     """
 
-    obs = observing(survey) if isinstance(survey, str) else survey
+    obs = survey if isinstance(survey, Observing) else load_survey(survey).require_observing()
     if size < 8 or size > 512:
         raise ParameterError(f"stamp size must be in [8, 512] pixels, got {size}")
     if n_jobs < 1 or chunk_size < 1:

@@ -4,8 +4,9 @@ The same seed gives the same galaxies (redshift, type, reference magnitude, stru
 every survey sharing a population selection, so ``--survey lsst`` and ``--survey hsc`` with
 one seed observe one set of galaxies through two filter sets.
 
-Errors: for LSST the photerr model (Crenshaw et al. 2024; ``photerr.LsstErrorModel``, 10-year
-depth); otherwise a sky-limited depth model from :mod:`zphot.sim.observing`: flux noise
+Errors follow the survey's ``[observing]`` table (:class:`zphot.catalog.observing.Observing`):
+``error_model = "photerr-lsst"`` is the photerr model (Crenshaw et al. 2024;
+``photerr.LsstErrorModel``, 10-year depth); ``"depth"`` is a sky-limited depth model: flux noise
 sigma_F = F(m5) / 5 per band, drawn in flux space, magnitude error 1.0857 sigma_F / F with the
 survey's calibration floor added in quadrature. Galaxies measured below 1 sigma keep NaN
 (zphot's "not measured") in that band.
@@ -18,11 +19,11 @@ import pandas as pd
 
 from .._rng import child_generator
 from ..catalog.bands import Survey
+from ..catalog.observing import Observing
 from ..catalog.survey import load_survey
-from .observing import observing
 from .population import SELECTIONS, TYPES, draw_population, draw_structure
 
-__all__ = ["simulate_catalog", "population_selection", "STRUCTURE_COLUMNS"]
+__all__ = ["simulate_catalog", "STRUCTURE_COLUMNS"]
 
 #: Columns every simulated catalog (and a real one prepared for imaging) carries besides the
 #: survey's magnitude columns; ``flux_bulge_<band>`` / ``flux_disk_<band>`` follow per band.
@@ -39,11 +40,6 @@ STRUCTURE_COLUMNS = (
 )
 
 
-def population_selection(survey: Survey) -> str:
-    """The population a survey observes: the SDSS main sample, or the deep i < 25.3 one."""
-    return "sdss" if survey.name == "sdss" else "deep"
-
-
 def simulate_catalog(
     n: int, survey: str | Survey, seed: int = 0, *, selection: str | None = None
 ) -> pd.DataFrame:
@@ -53,12 +49,13 @@ def simulate_catalog(
     ----------
     n : int
     survey : str or Survey
-        Preset name or survey (bands need ``filter`` curves); the table uses its columns.
+        Preset name or survey (bands need ``filter`` curves, and the survey an ``[observing]``
+        table); the table uses its columns.
     seed : int
         Galaxies come from stream (seed, 0), structure from (seed, 1) and photometric noise
         from (seed, 2), so two surveys with one seed share galaxies.
     selection : {"sdss", "deep"}, optional
-        Population (default: :func:`population_selection`).
+        Population (default: the survey's ``[observing]`` ``population``).
 
     Returns
     -------
@@ -75,7 +72,8 @@ def simulate_catalog(
     True
     """
     survey = load_survey(survey)
-    selection = selection or population_selection(survey)
+    obs = survey.require_observing()
+    selection = selection or obs.population
     sel = SELECTIONS[selection]
     pop = draw_population(n, selection, child_generator(seed, 0))
     filters = tuple(b.filter for b in survey.bands)
@@ -92,7 +90,7 @@ def simulate_catalog(
         [struct[f"flux_bulge_{k}"] + struct[f"flux_disk_{k}"] for k in range(len(filters))]
     )
     true_mag = 22.5 - 2.5 * np.log10(true_flux)
-    mags, errs = _observe(true_mag, survey, child_generator(seed, 2))
+    mags, errs = _observe(true_mag, obs, child_generator(seed, 2))
     for k, band in enumerate(survey.bands):
         table[band.mag] = mags[:, k]
         if band.mag_err:
@@ -110,11 +108,11 @@ def simulate_catalog(
 
 
 def _observe(
-    true_mag: np.ndarray, survey: Survey, rng: np.random.Generator
+    true_mag: np.ndarray, obs: Observing, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Observed magnitudes and errors (NaN below 1 sigma)."""
-    names = survey.band_names
-    if survey.name == "lsst":
+    """Observed magnitudes and errors (NaN below 1 sigma), by the survey's error model."""
+    names = obs.bands
+    if obs.error_model == "photerr-lsst":
         import photerr
 
         model = photerr.LsstErrorModel(sigLim=1.0, ndFlag=np.nan)
@@ -122,8 +120,7 @@ def _observe(
         mags = df[list(names)].to_numpy(dtype=np.float64)
         errs = df[[f"{b}_err" for b in names]].to_numpy(dtype=np.float64)
         return mags, errs
-    obs = observing(survey.name)
-    m5 = np.array([obs.m5[obs.band_index(b)] for b in names])
+    m5 = np.array(obs.m5)
     flux = 10 ** (-0.4 * (true_mag - 22.5))
     sigma = 10 ** (-0.4 * (m5 - 22.5)) / 5.0
     measured = flux + sigma * rng.standard_normal(flux.shape)

@@ -255,9 +255,7 @@ def compare(
     prepare_output_dir(out_dir, overwrite)
     # Without --preset or --survey, a trained model reads the catalog as it was trained to.
     known = next((t.estimator.survey_ for t in estimators.values() if isinstance(t, Trained)), None)
-    cat = open_catalog(
-        catalog, preset, survey, select, z_max, survey=None if preset or survey else known
-    )
+    cat = open_catalog(catalog, preset, survey, select, z_max, fallback=known)
     train: Catalog | None
     if not to_fit:
         train, held_out = None, cat

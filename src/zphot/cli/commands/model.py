@@ -15,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ...catalog.survey import load_survey
+from ...catalog.survey import resolve_survey
 from ...catalog.validate import check_training_rows
 from ...estimators import get_estimator, load
 from ...estimators.settings import parse_settings
@@ -214,7 +214,7 @@ def predict(
         pdf=pdf, pdf_dtype=pdf_dtype, id_column=id_column, column_prefix=column_prefix
     )
     est = load(model)
-    chosen = load_survey(survey or preset) if (survey or preset) else est.survey_
+    chosen = resolve_survey(preset, survey, est.survey_)
     path, _ = resolve_catalog(catalog)
     if is_hats(path):
         refuse_options(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ...catalog.survey import load_survey
+from ...catalog.survey import list_presets, resolve_survey
 from ...exceptions import ParameterError
 from ...io import check_writable, write_table
 from ...io.atomic import check_not_input
@@ -24,28 +24,39 @@ simulate_app = typer.Typer(
 @simulate_app.command("catalog")
 @command
 def catalog_command(
-    survey: Annotated[
-        str, typer.Option(help="Survey preset (sdss, lsst, hsc) or survey TOML with filters.")
-    ],
     n: Annotated[int, typer.Option("--n", help="Number of galaxies.")],
     out: Annotated[Path, typer.Option("--out", help="Catalog file (Parquet, FITS, HDF5, CSV).")],
+    preset: Annotated[
+        str | None, typer.Option("--preset", help=f"Survey preset: {', '.join(list_presets())}.")
+    ] = None,
+    survey: Annotated[
+        Path | None,
+        typer.Option(
+            "--survey",
+            help="Survey TOML with filters and an [observing] table, instead of --preset.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Run seed: one seed, the same galaxies.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
     """A mock photometric catalog: the population through the survey's filters, with errors.
 
-    Example: zphot simulate catalog --survey lsst --n 20000 --seed 1 --out lsst.parquet
-    (the same --seed with --survey hsc observes the same galaxies through HSC filters).
+    The survey sets the columns, filter curves, depths, error model and population.
+
+    Example: zphot simulate catalog --preset lsst --n 20000 --seed 1 --out lsst.parquet
+    (the same --seed with --preset hsc observes the same galaxies through HSC filters).
     """
     from ...sim.mock import simulate_catalog
 
     if n < 1:
         raise ParameterError(f"--n must be >= 1, got {n}")
     check_not_input({"--out": out}, {"--survey": survey})
+    chosen = resolve_survey(preset, survey)
+    chosen.require_observing()
     check_writable(out, overwrite)
     t0 = time.perf_counter()
     with err.status(f"simulating {n:,} galaxies"):
-        table = simulate_catalog(n, load_survey(survey), seed)
+        table = simulate_catalog(n, chosen, seed)
     write_table(table, out, overwrite=overwrite)
     err.print(f"{n:,} galaxies in {time.perf_counter() - t0:.1f} s -> {out}")
 
@@ -64,12 +75,11 @@ def _renderable(
     import numpy as np
 
     from ...images.simulate import prepare_catalog, structure_columns
-    from ...sim.observing import observing
 
     cat = open_catalog(catalog, preset, survey, select, z_max)
+    obs = cat.survey.require_observing()
     if limit is not None:
         cat = cat.take(np.arange(min(limit, len(cat))))
-    obs = observing(cat.survey.name)
     table = cat.table
     if any(c not in table.columns for c in structure_columns(obs.bands)):
         with err.status("fitting types and drawing structure for a real catalog"):
