@@ -148,7 +148,6 @@ def train(args: argparse.Namespace) -> dict:
     import zphot
     from zphot.images.estimator import ImageCNNEstimator
     from zphot.metrics import sigma_nmad
-    from zphot.report import loss_history
 
     cut = zphot.read_catalog(args.work / "cutouts.h5", "sdss")
     keep = np.flatnonzero(cut.table["cutout_flags"].to_numpy() == 0)
@@ -161,7 +160,7 @@ def train(args: argparse.Namespace) -> dict:
         out[name] = {
             "sigma_nmad": sigma_nmad(est.predict(te), te.require_z()),
             "train_s": time.perf_counter() - t0,
-            "epochs_run": len(loss_history(est)[0]["train"]),
+            "epochs_run": len(est.history_[0]["val_loss"]),
             "n_train": len(tr),
             "n_test": len(te),
         }
