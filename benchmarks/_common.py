@@ -102,6 +102,7 @@ def write_json(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Write a result file atomically (zphot's own writer), creating its folder."""
     from zphot.io.atomic import atomic_path
 
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, overwrite=True) as tmp:
         tmp.write_text(json.dumps(payload, indent=1, default=_plain) + "\n")
     print(f"wrote {path}", file=sys.stderr)
