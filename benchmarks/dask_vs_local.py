@@ -23,13 +23,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import (  # noqa: E402
-    ROOT,
+from _common import (
+    CORES,
+    RESULTS,
+    SCRATCH,
     make_catalog,
     pin,
-    provenance,
+    result_header,
     thread_env,
     train_models,
     write_json,
@@ -59,15 +59,15 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--model", default="knn")
     parser.add_argument("--grid-bins", type=int, default=301)
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/zphot-bench"))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/dask_vs_local.json")
+    parser.add_argument("--workdir", type=Path, default=SCRATCH)
+    parser.add_argument("--out", type=Path, default=RESULTS / "dask_vs_local.json")
     args = parser.parse_args(argv[1:])
 
     import zphot
     from zphot.scale import predict_catalog
     from zphot.scale.dask import predict_dask
 
-    started = provenance(argv)
+    started = result_header(argv, cores_used=CORES)
     os.environ.update(thread_env())
     pin()  # worker processes inherit the 2-core affinity
     args.workdir.mkdir(parents=True, exist_ok=True)

@@ -26,9 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import ROOT, provenance, write_json  # noqa: E402
+from _common import RESULTS, result_header, write_json
 
 LENSES = (0.3, 0.5, 0.7)
 I_CUT = 24.38
@@ -214,12 +212,12 @@ def markdown(agg: dict) -> str:
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/dc2_lensing.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "dc2_lensing.json")
     args = parser.parse_args(argv[1:])
     data = load()
     runs = [run_seed(data, s) for s in args.seeds]
     agg = aggregate(runs)
-    result = provenance(argv) | {
+    result = result_header(argv) | {
         "setup": {
             "i_cut": I_CUT,
             "n_bright": len(data["bright"]),

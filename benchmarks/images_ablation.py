@@ -1,7 +1,7 @@
 """Information ablation on the SDSS stamps (issue 9): what do the images carry beyond the
 magnitudes measured from them?
 
-    python benchmarks/images_ablation.py [--stamps /work/scratch/images/sdss_stamps32.h5]
+    python benchmarks/images_ablation.py [--stamps results/images/sdss_stamps32.h5]
         [--max-epochs 15] [--skip-cnn]
 
 On the public split (galaxies, seed 42, 70% train) of the stamps written by
@@ -21,7 +21,7 @@ benchmarks/images_render.py, test-set sigma_NMAD of:
    negative measured flux stays usable). Rendering the profiles takes as long as the stamps
    did; the fluxes are cached beside the stamps.
 4. ``cnn``: image-cnn on the stamps (default architecture, 1 torch thread, checkpointed in
-   /work/scratch/images/ckpt so a re-run resumes), with its PIT KS.
+   ``ckpt`` beside the stamps so a re-run resumes), with its PIT KS.
 
 Both LightGBM runs use the same regressor settings on colours + r magnitude (+ parameters), so
 the difference is the information. Writes benchmarks/results/images_ablation.json.
@@ -30,17 +30,13 @@ the difference is the information. Writes benchmarks/results/images_ablation.jso
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
+from _common import RESULTS, ROOT, read_json, result_header, sdss_split, write_json
 
 
 def aperture_magnitudes(stamps: np.ndarray) -> np.ndarray:
@@ -94,7 +90,7 @@ def features(mags: np.ndarray, table, oracle: bool) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--stamps", type=Path, default=Path("/work/scratch/images/sdss_stamps32.h5"))
+    ap.add_argument("--stamps", type=Path, default=ROOT / "results" / "images" / "sdss_stamps32.h5")
     ap.add_argument("--max-epochs", type=int, default=15)
     ap.add_argument(
         "--part",
@@ -104,21 +100,16 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    import zphot
-    from zphot.catalog import train_test
-
-    cat = zphot.read_catalog(args.stamps, "sdss")
-    train, test = train_test(cat, 0.7, seed=42)
-    dest = ROOT / "benchmarks" / "results" / "images_ablation.json"
-    result: dict = json.loads(dest.read_text()) if dest.exists() and args.part != "all" else {}
+    header = result_header()
+    train, test = sdss_split(stamps=args.stamps)
+    dest = RESULTS / "images_ablation.json"
+    result: dict = read_json(dest) if args.part != "all" else {}
     result |= {
-        f"date_{args.part}": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git": subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        + " (+ uncommitted changes)",
-        f"command_{args.part}": " ".join([sys.executable, *sys.argv]),
+        f"date_{args.part}": header["date"],
+        "git": header["git_revision"],
+        f"command_{args.part}": header["command"],
         f"load_average_{args.part}": os.getloadavg(),
+        "machine": header["machine"],
         "n_train": len(train),
         "n_test": len(test),
     }
@@ -127,10 +118,10 @@ def main() -> None:
     if args.part in ("measured", "all"):
         run_measured(result, args.stamps, train, test)
     if args.part in ("cnn", "all"):
-        run_cnn(result, train, test, args.max_epochs)
+        run_cnn(result, train, test, args.max_epochs, str(args.stamps.parent / "ckpt"))
     # Re-read: the other part may have finished meanwhile.
-    if dest.exists() and args.part != "all":
-        result = json.loads(dest.read_text()) | result
+    if args.part != "all":
+        result = read_json(dest) | result
     for oracle, suffix in (("oracle", ""), ("measured", "_measured")):
         if "sigma_nmad_mags" not in result or f"sigma_nmad_{oracle}" not in result:
             continue
@@ -140,7 +131,7 @@ def main() -> None:
             result[f"cnn_recovered_fraction_of_oracle{suffix}_gain"] = (
                 result["sigma_nmad_mags"] - result["sigma_nmad_cnn"]
             ) / gain
-    dest.write_text(json.dumps(result, indent=1))
+    write_json(dest, result)
     print(json.dumps(result, indent=1))
 
 
@@ -271,13 +262,11 @@ def run_measured(result: dict, stamps_path: Path, train, test) -> None:  # noqa:
     print("measured", result["sigma_nmad_measured"], flush=True)
 
 
-def run_cnn(result: dict, train, test, max_epochs: int) -> None:  # noqa: ANN001
+def run_cnn(result: dict, train, test, max_epochs: int, checkpoint: str) -> None:  # noqa: ANN001
     from zphot.images.estimator import ImageCNNEstimator
     from zphot.metrics import pdf_metrics, sigma_nmad
 
-    est = ImageCNNEstimator(
-        max_epochs=max_epochs, checkpoint="/work/scratch/images/ckpt", random_state=0
-    )
+    est = ImageCNNEstimator(max_epochs=max_epochs, checkpoint=checkpoint, random_state=0)
     t0 = time.perf_counter()
     est.fit(train)
     fit_s = time.perf_counter() - t0

@@ -27,16 +27,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, result_header, write_json
 
-ROOT = Path(__file__).resolve().parents[1]
 BANDS = ("g", "r", "i", "z", "y")
 
 
@@ -45,6 +40,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=30000)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    header = result_header()
 
     import zphot
     from zphot.catalog import Catalog, load_survey
@@ -91,19 +87,16 @@ def main() -> None:
     retrained = zphot.get_estimator("lgbm", random_state=0).fit(h_tr)
     results["hsc_retrained"] = point_metrics(retrained.predict(h_te), z_te)
     out = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git": subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        + " (+ uncommitted changes)",
-        "command": " ".join([sys.executable, *sys.argv]),
+        "date": header["date"],
+        "git": header["git_revision"],
+        "command": header["command"],
+        "machine": header["machine"],
         "load_average": os.getloadavg(),
         "n_train": half,
         "n_test": args.n - half,
         "results": results,
     }
-    dest = ROOT / "benchmarks" / "results" / "images_crosssurvey.json"
-    dest.write_text(json.dumps(out, indent=1))
+    write_json(RESULTS / "images_crosssurvey.json", out)
     for k, v in results.items():
         print(
             f"{k:16s} sigma_nmad {v['sigma_nmad']:.4f}  outliers(0.15) {v['outlier_015']:.4f}"

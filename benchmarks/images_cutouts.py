@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, SDSS, result_header, write_json
+from _common import RESULTS, ROOT, SDSS, public_split, read_json, result_header, write_json
 
-RESULT = ROOT / "benchmarks" / "results" / "images_cutouts.json"
+RESULT = RESULTS / "images_cutouts.json"
 
 
 def _zphot(*args: object) -> float:
@@ -146,23 +146,21 @@ def data(args: argparse.Namespace) -> dict:
 
 def train(args: argparse.Namespace) -> dict:
     import zphot
-    from zphot.catalog import train_test
     from zphot.images.estimator import ImageCNNEstimator
     from zphot.metrics import sigma_nmad
-    from zphot.report import loss_history
 
     cut = zphot.read_catalog(args.work / "cutouts.h5", "sdss")
     keep = np.flatnonzero(cut.table["cutout_flags"].to_numpy() == 0)
     out = {"stage": "train", "max_epochs": args.epochs, "n_unflagged": len(keep)}
     for name in ("direct", "cutouts"):
         cat = zphot.read_catalog(args.work / f"{name}.h5", "sdss").take(keep)
-        tr, te = train_test(cat, 0.7, seed=42)
+        tr, te = public_split(cat)
         t0 = time.perf_counter()
         est = ImageCNNEstimator(max_epochs=args.epochs, random_state=0).fit(tr)
         out[name] = {
             "sigma_nmad": sigma_nmad(est.predict(te), te.require_z()),
             "train_s": time.perf_counter() - t0,
-            "epochs_run": len(loss_history(est)[0]["train"]),
+            "epochs_run": len(est.history_[0]["val_loss"]),
             "n_train": len(tr),
             "n_test": len(te),
         }
@@ -180,7 +178,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "results" / "images_cutouts")
     args = parser.parse_args()
     result = (data if args.stage == "data" else train)(args)
-    previous = json.loads(RESULT.read_text()) if RESULT.exists() else {}
+    previous = read_json(RESULT)
     previous[args.stage] = {**result_header(), **result}
     write_json(RESULT, previous)
     print(json.dumps(previous[args.stage], indent=2, default=str))

@@ -23,9 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import result_header, write_json
-
-ROOT = Path(__file__).resolve().parents[1]
+from _common import RESULTS, ROOT, result_header, write_json
 
 
 @dataclass(frozen=True)
@@ -133,8 +131,7 @@ def _run(mutant: Mutant, tests: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=Path, default=ROOT / "tests", help="tests folder to run")
-    default_out = ROOT / "benchmarks" / "results" / "mutants.json"
-    parser.add_argument("--out", type=Path, default=default_out)
+    parser.add_argument("--out", type=Path, default=RESULTS / "mutants.json")
     args = parser.parse_args()
     rows = []
     for mutant in MUTANTS:

@@ -23,22 +23,19 @@ both the plain network and the debiased one (e.g. fewer epochs).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import DEBIAS_EDGES as EDGES
+from _common import RESULTS, SDSS, result_header, sdss_split, write_json
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads
 
 import zphot  # noqa: E402
-from zphot.catalog import Catalog, select, train_test  # noqa: E402
 from zphot.debias import DebiasedEstimator  # noqa: E402
-from zphot.io import atomic_path  # noqa: E402
 from zphot.metrics import (  # noqa: E402
     binned_residuals,
     dz,
@@ -48,9 +45,6 @@ from zphot.metrics import (  # noqa: E402
     pit_ks,
     sigma_nmad,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-EDGES = np.arange(0.02, 0.2001, 0.02)
 
 
 def curves(z_phot: np.ndarray, z_spec: np.ndarray) -> dict:
@@ -111,16 +105,9 @@ def summary_markdown(result: dict) -> str:
     return "\n".join(rows) + f"\n\nPIT KS: {pits}. Seeds: {seeds}."
 
 
-def sdss_galaxies(data: str, stamps: Path | None = None) -> Catalog:
-    """The SDSS galaxies, or the stamp file rendered from them (same rows, same order)."""
-    if stamps:
-        return zphot.read_catalog(str(stamps), "sdss")
-    return select(zphot.read_catalog(data, "sdss"), "spec_class", "GALAXY")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(ROOT.parent / "shared/data/sdss_galaxy_colors.npy"))
+    ap.add_argument("--data", default=str(SDSS))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--base", default="mlp")
     ap.add_argument("--labels", default="soft", help="Step 3 labels (soft, soft-shifted, ...)")
@@ -135,9 +122,9 @@ def main() -> None:
         runs = [r for f in args.summarise for r in json.loads(f.read_text())["runs"]]
         print(summary_markdown({"runs": runs}))
         return
-    cat = sdss_galaxies(args.data, args.stamps)
+    header = result_header()
     net = args.net or {}
-    train, test = train_test(cat, 0.7, seed=42)
+    train, test = sdss_split(args.data, stamps=args.stamps)
     z = test.require_z()
     runs = []
     for seed in map(int, args.seeds.split(",")):
@@ -172,43 +159,17 @@ def main() -> None:
         }
         runs.append(run)
         print(json.dumps({k: v for k, v in run.items() if k != "info"}, default=float)[:2000])
-        result = write_result(args, net, runs)  # after every seed: a stopped run keeps them
+        result = write_result(args, header, runs)  # after every seed: a stopped run keeps them
     print(summary_markdown(result))
 
 
-def write_result(args: argparse.Namespace, net: dict, runs: list[dict]) -> dict:
-    """Write the runs so far (with date, command, revision, machine) atomically; return them."""
-    result = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": (
-            f"python benchmarks/sdss_debias.py --seeds {args.seeds} --base {args.base} "
-            f"--labels {args.labels}"
-            + (f" --stamps {args.stamps}" if args.stamps else "")
-            + (f" --net '{json.dumps(net)}'" if net else "")
-            + (f" --out {args.out}" if args.out else "")
-        ),
-        "git_revision": _revision(),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-        },
-        "runs": runs,
-    }
+def write_result(args: argparse.Namespace, header: dict, runs: list[dict]) -> dict:
+    """Write the runs so far (after the date, command, revision and machine of ``header``)
+    atomically; return them."""
+    result = header | {"runs": runs}
     suffix = "" if args.labels == "soft" else f"_{args.labels}"
-    out = args.out or ROOT / f"benchmarks/results/sdss_debias_{args.base}{suffix}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(result, indent=1, default=float))
+    write_json(args.out or RESULTS / f"sdss_debias_{args.base}{suffix}.json", result)
     return result
-
-
-def _revision() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
-
-    dirty = "+dirty" if git("status", "--porcelain").strip() else ""
-    return git("rev-parse", "--short", "HEAD").strip() + dirty
 
 
 if __name__ == "__main__":

@@ -20,22 +20,20 @@ Step 3's estimates of the held-out ones.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import DEBIAS_EDGES as EDGES
+from _common import RESULTS, SDSS, result_header, sdss_split, write_json
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads
-
-from sdss_debias import EDGES, ROOT, _revision, sdss_galaxies  # noqa: E402
 
 from zphot.catalog import train_test  # noqa: E402
 from zphot.debias import DebiasedEstimator  # noqa: E402
 from zphot.debias.calibrate import SpecResidualCalibration  # noqa: E402
-from zphot.io import atomic_path  # noqa: E402
 from zphot.metrics import binned_residuals, dz, max_abs_binned_mean, nz_fidelity, sigma_nmad  # noqa: E402
 
 MIN_COUNT = 100
@@ -49,7 +47,7 @@ DEFAULT_SETTINGS = [
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(ROOT.parent / "shared/data/sdss_galaxy_colors.npy"))
+    ap.add_argument("--data", default=str(SDSS))
     ap.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS)
     ap.add_argument("--base", default="mlp")
     ap.add_argument("--seed", type=int, default=0)
@@ -57,8 +55,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="result file (default: by base)")
     ap.add_argument("--smoothing", help="individual_smoothing values to score, e.g. 10,20,30")
     args = ap.parse_args()
-    cat = sdss_galaxies(args.data, args.stamps)
-    train, _ = train_test(cat, 0.7, seed=42)
+    header = result_header()
+    train, _ = sdss_split(args.data, stamps=args.stamps)
     inner, held = train_test(train, 0.75, seed=123)
     z = held.require_z()
     rows = []
@@ -85,25 +83,13 @@ def main() -> None:
             }
         rows.append(row)
         print(json.dumps(row, default=float), flush=True)
-    result = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": (
-            f"python benchmarks/sdss_debias_settings.py --base {args.base} --seed {args.seed} "
-            "--settings "
-            + " ".join(f"'{s}'" for s in args.settings)
-            + (f" --stamps {args.stamps}" if args.stamps else "")
-            + (f" --out {args.out}" if args.out else "")
-            + (f" --smoothing {args.smoothing}" if args.smoothing else "")
-        ),
-        "git_revision": _revision(),
+    result = header | {
         "n_fit": len(inner),
         "n_held_out": len(held),
         "bin_centres": ((EDGES[:-1] + EDGES[1:]) / 2).round(3).tolist(),
         "rows": rows,
     }
-    out = args.out or ROOT / f"benchmarks/results/sdss_debias_settings_{args.base}.json"
-    with atomic_path(out, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(result, indent=1, default=float))
+    write_json(args.out or RESULTS / f"sdss_debias_settings_{args.base}.json", result)
     print(markdown(result))
 
 

@@ -26,77 +26,21 @@ table for BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from _common import CORES, RESULTS, SDSS, pin, result_header, sdss_split, write_json
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported (see above)
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "sdss_galaxy_colors.npy"
-CORES = 2
 TARGET = {"sigma_nmad": 0.0150, "outlier_005": 0.025}
 # Classical references on the same split and inputs (zphot knn and lgbm, defaults).
 REFERENCES = {
     "knn": {"sigma_nmad": 0.0166, "outlier_005": 0.026},
     "lgbm": {"sigma_nmad": 0.0165, "outlier_005": 0.030},
 }
-
-
-def machine() -> dict:
-    """What the figures were measured on, including how busy the machine was."""
-    import torch
-
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cpus_visible": os.cpu_count(),
-        "cores_used": CORES,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "load_average_at_start": os.getloadavg(),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-    }
-
-
-def provenance(argv: list[str]) -> dict:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
-
-    rev = git("rev-parse", "--short", "HEAD").strip()
-    dirty = git("status", "--porcelain").strip()
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_revision": rev + ("+dirty" if dirty else ""),
-        "command": " ".join(["python", *argv]),
-        "machine": machine(),
-    }
-
-
-def sdss_split(path: Path, seed: int = 42):  # noqa: ANN201 - (train, test) catalogs
-    """The issue's split (``seed=42``) of the SDSS galaxies, or the same split drawn with another
-    seed."""
-    import zphot
-    from zphot.catalog import select, train_test
-
-    cat = select(zphot.read_catalog(path, "sdss"), "spec_class", "GALAXY")
-    return train_test(cat, 0.7, seed=seed)
 
 
 def evaluate(name: str, train, test, threads: int) -> dict:  # noqa: ANN001
@@ -154,8 +98,8 @@ def markdown(results: dict) -> str:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="mlp,cnn1d,gat")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/sdss_networks.json")
+    parser.add_argument("--data", type=Path, default=SDSS)
+    parser.add_argument("--out", type=Path, default=RESULTS / "sdss_networks.json")
     parser.add_argument("--threads", type=int, default=CORES, help="torch threads (n_jobs)")
     parser.add_argument(
         "--split-seeds",
@@ -164,8 +108,8 @@ def main(argv: list[str]) -> None:
         "one, results are keyed 'MODEL (split S)'",
     )
     args = parser.parse_args(argv[1:])
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:CORES])
-    meta = provenance(argv)
+    pin()
+    meta = result_header(argv, cores_used=CORES, omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
     split_seeds = [int(s) for s in args.split_seeds.split(",")]
     names = args.models.split(",")
     results = {}
@@ -194,12 +138,7 @@ def main(argv: list[str]) -> None:
         "meets_target": passes,
         "best_model": best,
     }
-    from zphot.io import atomic_path
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(args.out, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(data, indent=1, default=float))
-    print(f"wrote {args.out}", file=sys.stderr)
+    write_json(args.out, data)
     print(markdown(results))
 
 

@@ -28,8 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import ROOT, provenance, write_json  # noqa: E402
+from _common import RESULTS, ROOT, git_revision, result_header, write_json
 
 
 def commands(python: str) -> dict[str, list[str]]:
@@ -92,16 +91,6 @@ def install_size(top: int = 12) -> dict:
     }
 
 
-def revision(src: Path) -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=src, capture_output=True, text=True
-        ).stdout.strip()
-
-    dirty = git("status", "--porcelain", "--", ".")
-    return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
-
-
 def export_src(rev: str, into: Path) -> Path:
     """This repository's ``src`` at ``rev``, unpacked under ``into``."""
     archive = subprocess.run(
@@ -117,22 +106,20 @@ def main(argv: list[str]) -> dict:
     which.add_argument("--src", type=Path, default=ROOT / "src")
     which.add_argument("--rev", help="a git revision of this repository, e.g. main")
     parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/startup.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "startup.json")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         if args.rev:
             src = export_src(args.rev, Path(tmp))
-            rev = subprocess.run(
-                ["git", "rev-parse", "--short", args.rev], cwd=ROOT, capture_output=True, text=True
-            ).stdout.strip()
+            rev = git_revision(args.rev)
         else:
             src = args.src.resolve()
-            rev = revision(src)
+            rev = git_revision(where=src)
         return measure(src, rev, args.runs, args.out, argv)
 
 
 def measure(src: Path, rev: str, runs: int, out: Path, argv: list[str]) -> dict:
-    report = provenance([__file__, *argv]) | {
+    report = result_header([__file__, *argv]) | {
         "timed_tree": {"src": str(src), "git_revision": rev},
         "runs": runs,
     }

@@ -25,9 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import ROOT, pin, provenance, write_json  # noqa: E402
+from _common import CORES, RESULTS, pin, result_header, write_json
 
 
 def best_of(fn, repeat: int) -> float:  # noqa: ANN001
@@ -46,13 +44,13 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--interp", default="0,1,2,4")
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/template_cost.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "template_cost.json")
     args = parser.parse_args(argv[1:])
 
     import zphot
     from zphot.datasets import builtin_path
 
-    started = provenance(argv)
+    started = result_header(argv, cores_used=CORES)
     pin()
     train = zphot.read_catalog(builtin_path("dc2-train"), "lsst")
     train = train.take(np.random.default_rng(0).permutation(len(train))[:2000])

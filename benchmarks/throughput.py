@@ -28,148 +28,26 @@ Markdown table for BENCHMARKS.md. Models measured by an earlier invocation stay 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-CORES = 2
-CHUNK_ROWS = 1_000_000  # rows generated (and written as one row group) at a time
-BANDS = "ugrizy"
-
-
-def thread_env(cores: int = CORES) -> dict[str, str]:
-    """Environment that keeps BLAS, OpenMP (LightGBM) and torch to ``cores`` threads."""
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_MAX_THREADS")
-    return os.environ | {n: str(cores) for n in names}
-
-
-def pin(cores: int = CORES) -> None:
-    """Pin this process (and children it starts later) to the first ``cores`` CPUs."""
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
-
-
-def machine() -> dict:
-    """What the figures were measured on, including how busy the machine was."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import numpy
-    import pandas
-    import pyarrow
-    import sklearn
-
-    return {
-        "cpu": cpu,
-        "cpus_visible": os.cpu_count(),
-        "cores_used": CORES,
-        "memory_gib": round(mem, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "pandas": pandas.__version__,
-        "pyarrow": pyarrow.__version__,
-        "scikit-learn": sklearn.__version__,
-        "load_average_at_start": os.getloadavg(),
-    }
-
-
-def provenance(argv: list[str]) -> dict:
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_revision": rev + ("+dirty" if dirty else ""),
-        "command": " ".join(["python", *argv]),
-        "machine": machine(),
-    }
-
-
-def write_json(path: Path, data: dict) -> None:
-    from zphot.io import atomic_path
-
-    with atomic_path(path, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(data, indent=1, default=float))
-    print(f"wrote {path}", file=sys.stderr)
-
-
-# --- data and models --------------------------------------------------------------------------
-
-
-def make_catalog(path: Path, rows: int, seed: int = 0) -> Path:
-    """A 6-band LSST catalog: DC2 validation galaxies resampled, magnitudes perturbed by their
-    errors. Chunk k draws from the stream (seed, k), so the first rows of a bigger catalog are
-    the rows of a smaller one."""
-    if path.exists():
-        return path
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    import zphot
-    from zphot.datasets import builtin_path
-    from zphot.io import atomic_path
-
-    base = zphot.read_catalog(builtin_path("dc2-test"), "lsst").table
-    mags = [f"mag_{b}_lsst" for b in BANDS]
-    errs = [f"mag_err_{b}_lsst" for b in BANDS]
-    m, e = base[mags].to_numpy(), base[errs].to_numpy()
-    measured = (m < 90) & (e > 0) & np.isfinite(e)
-    print(f"writing {rows:,} rows to {path}", file=sys.stderr)
-    with atomic_path(path) as tmp:
-        writer = None
-        for k, lo in enumerate(range(0, rows, CHUNK_ROWS)):
-            n = min(CHUNK_ROWS, rows - lo)
-            rng = np.random.default_rng([seed, k])
-            pick = rng.integers(0, len(base), n)
-            noise = rng.standard_normal((n, len(BANDS))) * np.where(measured[pick], e[pick], 0)
-            cols = {"id": np.arange(lo, lo + n, dtype=np.int64)}
-            cols |= {c: m[pick, j] + noise[:, j] for j, c in enumerate(mags)}
-            cols |= {c: e[pick, j] for j, c in enumerate(errs)}
-            table = pa.table(cols)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-        writer.close()
-    return path
-
-
-def train_models(
-    names: list[str], folder: Path, params: dict | None = None, tag: str = ""
-) -> dict[str, Path]:
-    """Model files trained on the DC2 training catalog (cached): defaults, seed 0, plus
-    ``params`` (the file name gets ``tag``)."""
-    import zphot
-    from zphot.datasets import builtin_path
-
-    train = zphot.read_catalog(builtin_path("dc2-train"), "lsst")
-    paths = {}
-    for name in names:
-        path = folder / f"{name}{tag}.zphot"
-        if not path.exists():
-            t0 = time.perf_counter()
-            est = zphot.get_estimator(name, random_state=0, **(params or {}))
-            est.fit(train).save(path)
-            print(f"trained {name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        paths[name] = path
-    return paths
-
+from _common import (
+    CORES,
+    RESULTS,
+    SCRATCH,
+    make_catalog,
+    pin,
+    read_json,
+    result_header,
+    thread_env,
+    train_models,
+    write_json,
+)
 
 # --- measurements -----------------------------------------------------------------------------
 
@@ -310,8 +188,8 @@ def main(argv: list[str]) -> dict:
         default=1800.0,
         help="cut the large run of a slower model to fit this",
     )
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/zphot-bench"))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/throughput.json")
+    parser.add_argument("--workdir", type=Path, default=SCRATCH)
+    parser.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
     parser.add_argument("--fresh", action="store_true", help="drop models measured earlier")
     parser.add_argument(
         "--point-models",
@@ -330,12 +208,15 @@ def main(argv: list[str]) -> dict:
     models = train_models(names, args.workdir)
     # Models measured by earlier invocations (other --models, other budgets) are kept: each
     # entry carries its own date, command and machine load.
-    report = json.loads(args.out.read_text()) if args.out.exists() and not args.fresh else {}
+    report = {} if args.fresh else read_json(args.out)
     report |= {"catalog": "DC2 validation resampled with noise, 6 bands (ugrizy + errors)"}
     report.setdefault("models", {})
     for name, model in models.items():
         print(f"--- {name}", file=sys.stderr)
-        entry = {"measured": provenance(argv), "stages": stage_times(model, small)}
+        entry = {
+            "measured": result_header(argv, cores_used=CORES),
+            "stages": stage_times(model, small),
+        }
         # A model too slow for the budget even at --small-rows is measured on fewer rows (the
         # stage profile gives its cost per row), and only once.
         guess = sum(entry["stages"]["us_per_row"].values()) * 1e-6
