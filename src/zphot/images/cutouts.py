@@ -49,6 +49,8 @@ CUTOUT_FLAGS = {"off_edge": 1, "partial": 2, "masked": 4}
 #: A stamp pixel counts as covered (or unmasked) within this fraction: resampling leaves
 #: rounding-level departures from exactly 1 (or 0).
 _COVER_TOL = 1e-3
+#: Rows shared by neighbouring strips of the source search: more than the largest galaxy.
+_STRIP_OVERLAP = 256
 #: AB zero point of a nanomaggy, the stamps' flux unit.
 _NANOMAGGY_ZP = 22.5
 #: Header keys read for a band's zero point, PSF FWHM and filter, in order of preference.
@@ -82,31 +84,43 @@ def with_background(mosaic: Mosaic, mesh: int = 64) -> Mosaic:
 
     SEP's meshed background (SExtractor's estimator: clipped mode per ``mesh`` x ``mesh`` cell,
     median-filtered, spline-interpolated) is measured twice: the second time with the sources
-    the first pass finds (1.5 sigma; their segmentation dilated by 3 pixels and ellipses of
-    six times their size) and masked pixels left out. A per-stamp median, or one pass, is
-    pulled up by galaxies' wings; over an aperture of a few hundred pixels a sky error of a
-    few percent of the pixel noise is a whole sigma of flux.
+    the first pass finds (1.5 sigma, masked out to six times their second-moment size) and
+    masked pixels left out. A per-stamp median, or one pass, is pulled up by galaxies' wings;
+    over an aperture of a few hundred pixels a sky error of a few percent of the pixel noise is
+    a whole sigma of flux. Sources are found strip by strip, so a mosaic of a few hundred
+    million pixels needs memory for a few copies of it, not for SEP's whole-image buffers.
     """
     import sep
-    from scipy.ndimage import binary_dilation
 
-    data = np.ascontiguousarray(mosaic.data, dtype=np.float32)
+    data = np.array(mosaic.data, dtype=np.float32)  # native byte order, as SEP needs
     bad = ~np.isfinite(data)
     if mosaic.weight is not None:
         bad |= ~(np.asarray(mosaic.weight) > 0)
-    data = np.where(bad, 0.0, data).astype(np.float32)
+    data[bad] = 0.0
     first = sep.Background(data, mask=bad, bw=mesh, bh=mesh)
-    sep.set_extract_pixstack(max(300_000, data.size // 20))
-    objects, segmap = sep.extract(
-        data - first.back(), 1.5, err=first.globalrms, mask=bad, segmentation_map=True
-    )
-    sources = binary_dilation(segmap > 0, iterations=3)
-    # Galaxies' wings reach well beyond their detection isophote: mask ellipses of six times
-    # their second-moment size too.
-    o = objects
-    sep.mask_ellipse(sources, o["x"], o["y"], o["a"], o["b"], o["theta"], r=6.0)
+    sources = _source_mask(data, first.back(), first.globalrms, bad)
     sky = sep.Background(data, mask=bad | sources, bw=mesh, bh=mesh)
     return dataclasses.replace(mosaic, background=sky.back().astype(np.float32))
+
+
+def _source_mask(
+    data: NDArray[np.float32], back: NDArray, rms: float, bad: NDArray, strip: int = 2048
+) -> NDArray[np.bool_]:
+    """Pixels within six second-moment radii of a source SEP detects at 1.5 sigma, found in
+    overlapping strips of rows (a source cut by a strip edge is found whole in the next)."""
+    import sep
+
+    sources = np.zeros(data.shape, dtype=bool)
+    margin = _STRIP_OVERLAP
+    for y0 in range(0, data.shape[0], strip):
+        lo, hi = max(0, y0 - margin), min(data.shape[0], y0 + strip + margin)
+        part = np.ascontiguousarray(data[lo:hi] - back[lo:hi])
+        objects = sep.extract(part, 1.5, err=rms, mask=np.ascontiguousarray(bad[lo:hi]))
+        view = sources[lo:hi]  # rows of a C-ordered array: a contiguous view
+        sep.mask_ellipse(
+            view, objects["x"], objects["y"], objects["a"], objects["b"], objects["theta"], r=6.0
+        )
+    return sources
 
 
 def _header_value(header: object, keys: Sequence[str]) -> float | None:
