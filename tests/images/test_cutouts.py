@@ -216,3 +216,13 @@ def test_simulate_field_then_cutouts_on_the_command_line(tmp_path):
     truth = zphot.io.read_table(field / "truth.parquet")
     np.testing.assert_array_equal(cat.table["ra"], truth["ra"])
     assert {f"cutout_flags_{b}" for b in "ugriz"} <= set(cat.table.columns)
+
+
+def test_cutouts_do_not_depend_on_the_process_count(field, tmp_path):
+    """Two forked workers (the images reach them by inheritance, not pickled per chunk) cut the
+    same pixels as one process."""
+    _, table, mosaics = field
+    one = cutout_stamps(table, mosaics, tmp_path / "one.h5", size=16, n_jobs=1, chunk_size=1)
+    two = cutout_stamps(table, mosaics, tmp_path / "two.h5", size=16, n_jobs=2, chunk_size=1)
+    cats = [zphot.read_catalog(p, "sdss") for p in (one, two)]
+    np.testing.assert_array_equal(load_stamps(cats[0]), load_stamps(cats[1]))

@@ -360,9 +360,15 @@ def read_cutout_files(
     return np.stack(cube), [str(p) for p in paths]
 
 
+#: The images of the run in progress. Worker processes are forked, so they inherit these
+#: (gigabytes for a large mosaic) instead of receiving a pickled copy with every chunk.
+_RUN_MOSAICS: list[Mosaic] = []
+
+
 def _cut_chunk(args: tuple) -> tuple[int, NDArray[np.float32], dict[str, NDArray]]:
-    """Cut one chunk: ``(chunk, records, start, mosaics, size, pixel_scale)``."""
-    chunk, records, _start, mosaics, size, pixel_scale = args
+    """Cut one chunk: ``(chunk, records, start, size, pixel_scale)`` from :data:`_RUN_MOSAICS`."""
+    chunk, records, _start, size, pixel_scale = args
+    mosaics = _RUN_MOSAICS
     pixels = np.empty((len(records), len(mosaics), size, size), dtype=np.float32)
     flags = np.empty((len(records), len(mosaics)), dtype=np.int32)
     for i, rec in enumerate(records):
@@ -437,14 +443,18 @@ def cutout_stamps(
         attrs,
         extras={"cutout_flags": ("int32", (len(bands),))},
     )
-    return write_stamps(
-        table,
-        out,
-        run,
-        _cut_chunk,
-        positions.to_dict("records"),
-        (tuple(mosaics), int(size), scale),
-        n_jobs=n_jobs,
-        overwrite=overwrite,
-        progress=progress,
-    )
+    _RUN_MOSAICS[:] = mosaics
+    try:
+        return write_stamps(
+            table,
+            out,
+            run,
+            _cut_chunk,
+            positions.to_dict("records"),
+            (int(size), scale),
+            n_jobs=n_jobs,
+            overwrite=overwrite,
+            progress=progress,
+        )
+    finally:
+        _RUN_MOSAICS.clear()
