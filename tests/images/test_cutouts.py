@@ -203,7 +203,7 @@ def test_simulate_field_then_cutouts_on_the_command_line(tmp_path):
         return result
 
     mock = tmp_path / "mock.parquet"
-    zphot_cli("simulate", "catalog", "--survey", "sdss", "--n", 12, "--seed", 1, "--out", mock)
+    zphot_cli("simulate", "catalog", "--survey", "sdss", "--n", 40, "--seed", 1, "--out", mock)
     field = tmp_path / "field"
     zphot_cli("simulate", "field", "--catalog", mock, "--preset", "sdss", "--out", field)
     stamps = tmp_path / "stamps.h5"
@@ -212,10 +212,13 @@ def test_simulate_field_then_cutouts_on_the_command_line(tmp_path):
         "--size", 16, "--jobs", 1, "--out", stamps,
     )  # fmt: skip
     cat = zphot.read_catalog(stamps, "sdss")
-    assert len(cat) == 12 and load_stamps(cat).shape == (12, 5, 16, 16)
+    assert len(cat) == 40 and load_stamps(cat).shape == (40, 5, 16, 16)
     truth = zphot.io.read_table(field / "truth.parquet")
     np.testing.assert_array_equal(cat.table["ra"], truth["ra"])
-    assert {f"cutout_flags_{b}" for b in "ugriz"} <= set(cat.table.columns)
+    # The galaxies placed on the u image's edge have half their u stamp off it; no other does.
+    edge = truth["on_edge"].to_numpy()
+    partial_u = (cat.table["cutout_flags_u"].to_numpy() & CUTOUT_FLAGS["partial"]) > 0
+    assert edge.any() and np.array_equal(partial_u, edge)
 
 
 def test_cutouts_do_not_depend_on_the_process_count(field, tmp_path):

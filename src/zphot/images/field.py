@@ -33,6 +33,7 @@ __all__ = [
     "FieldImage",
     "default_frames",
     "field_shape",
+    "field_width",
     "frame_wcs",
     "place_galaxies",
     "render_field",
@@ -103,29 +104,37 @@ def frame_wcs(frame: BandFrame, centre: tuple[float, float], shape: tuple[int, i
     return wcs
 
 
+def field_width(n: int, spacing: float) -> float:
+    """Side in arcsec of the square lattice that holds ``n`` galaxies ``spacing`` apart."""
+    return int(math.ceil(math.sqrt(n))) * spacing
+
+
 def place_galaxies(
     n: int,
     centre: tuple[float, float],
     spacing: float,
     seed: int = 0,
     edge_fraction: float = 0.05,
-) -> tuple[pd.DataFrame, float]:
+    edge_at: float | None = None,
+) -> pd.DataFrame:
     """Sky positions for ``n`` galaxies on a jittered square lattice of ``spacing`` arcsec
     (each moved by up to a quarter spacing, so no two are closer than half of it and blends
-    stay rare), plus ``edge_fraction`` of them moved onto the field's border (half their stamp
-    off the image), so a cutout test meets both cases. Returns the positions and the field's
-    width in arcsec."""
+    stay rare), plus ``edge_fraction`` of them moved east or west to ``edge_at`` arcsec from
+    the centre (the edge of the reference band's image, so half their stamp falls off it; the
+    lattice's own border by default), so a cutout test meets both cases. Column ``edge`` marks
+    those."""
     rng = child_generator(seed, _POSITIONS_STREAM)
     side = int(math.ceil(math.sqrt(n)))
-    width = side * spacing
+    width = field_width(n, spacing)
     cells = rng.permutation(side * side)[:n]
     x = (cells % side + 0.5) * spacing - width / 2 + rng.uniform(-0.25, 0.25, n) * spacing
     y = (cells // side + 0.5) * spacing - width / 2 + rng.uniform(-0.25, 0.25, n) * spacing
     edge = rng.random(n) < edge_fraction
-    x[edge] = np.where(rng.random(edge.sum()) < 0.5, -width / 2, width / 2)
+    reach = width / 2 if edge_at is None else edge_at
+    x[edge] = np.where(rng.random(edge.sum()) < 0.5, -reach, reach)
     dec = centre[1] + y / 3600.0
     ra = centre[0] + x / 3600.0 / np.cos(np.radians(dec))
-    return pd.DataFrame({"ra": ra, "dec": dec}), width
+    return pd.DataFrame({"ra": ra, "dec": dec, "edge": edge})
 
 
 def render_field(

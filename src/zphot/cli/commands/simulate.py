@@ -177,6 +177,7 @@ def field_command(
     from ...images.field import (
         default_frames,
         field_shape,
+        field_width,
         place_galaxies,
         render_field,
         write_field,
@@ -184,11 +185,19 @@ def field_command(
 
     _, obs, table = _renderable(catalog, preset, survey, select, z_max, limit, seed)
     centre = (150.0, 2.0)
-    positions, width = place_galaxies(len(table), centre, spacing, seed)
-    table = table.drop(columns=["ra", "dec"], errors="ignore").reset_index(drop=True)
-    table = table.assign(ra=positions["ra"].to_numpy(), dec=positions["dec"].to_numpy())
     frames = default_frames(obs)
+    width = field_width(len(table), spacing)
     shape = field_shape(width, frames)
+    # Edge galaxies sit on the reference band's image edge (its grid is neither turned nor
+    # dithered), half their stamp off it.
+    edge_at = shape[1] / 2 * frames[0].pixel_scale
+    positions = place_galaxies(len(table), centre, spacing, seed, edge_at=edge_at)
+    table = table.drop(columns=["ra", "dec"], errors="ignore").reset_index(drop=True)
+    table = table.assign(
+        ra=positions["ra"].to_numpy(),
+        dec=positions["dec"].to_numpy(),
+        on_edge=positions["edge"].to_numpy(),
+    )
     mask = (slice(shape[0] // 5, shape[0] // 3), slice(shape[1] // 5, shape[1] // 3))
     truth = Path(out) / "truth.parquet"
     check_writable(truth, overwrite)
