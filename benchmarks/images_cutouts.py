@@ -43,11 +43,16 @@ def _zphot(*args: object) -> float:
 
 def _aperture(stamps: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
     """Flux within ``radius`` pixels of each stamp's own centre (x, y): the galaxy's true
-    position, so a sub-pixel offset of one rendering does not cut its light differently."""
-    size = stamps.shape[-1]
-    yy, xx = np.mgrid[0:size, 0:size]
-    r = np.hypot(xx - centres[:, 0, None, None], yy - centres[:, 1, None, None])
-    return (stamps * (r <= radius)).sum(axis=(-1, -2))
+    position, so a sub-pixel offset of one rendering does not cut its light differently. SEP's
+    exact circle overlap: counting whole pixels inside the circle would change the aperture's
+    area with the centre's sub-pixel position (by about 1% of an extended galaxy's flux)."""
+    import sep
+
+    flux = np.empty(len(stamps))
+    for i, (stamp, (x, y)) in enumerate(zip(stamps, centres, strict=True)):
+        data = np.ascontiguousarray(stamp, dtype=np.float64)
+        flux[i] = sep.sum_circle(data, [x], [y], radius, subpix=0)[0][0]
+    return flux
 
 
 def _nmad(x: np.ndarray) -> float:
