@@ -50,7 +50,8 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _module_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
-    """Imports run when the module loads: top level and plain blocks, not functions or TYPE_CHECKING."""
+    """Imports run when the module loads: top level and plain blocks, not inside functions or
+    under ``if TYPE_CHECKING:``."""
     found: list[ast.Import | ast.ImportFrom] = []
     stack: list[ast.stmt] = list(tree.body)
     while stack:
