@@ -61,7 +61,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "models": LazyCommand("model", "models", "List the estimators this installation provides."),
     "compare": LazyCommand(
         "compare",
-        "compare",
+        "compare_command",
         "Train every chosen estimator on one split and write a comparison report.",
     ),
     "cutouts": LazyCommand(

@@ -376,6 +376,47 @@ def _cut_chunk(args: tuple) -> tuple[int, NDArray[np.float32], dict[str, NDArray
     return chunk, pixels, {"cutout_flags": flags}
 
 
+def _check_options(
+    table: pd.DataFrame, ra: str, dec: str, size: int, n_jobs: int, chunk_size: int
+) -> None:
+    missing = [c for c in (ra, dec) if c not in table.columns]
+    if missing:
+        raise CatalogError(f"catalog lacks the sky position columns {missing}; set --ra/--dec")
+    if size < 8 or size > 512:
+        raise ParameterError(f"stamp size must be in [8, 512] pixels, got {size}")
+    if n_jobs < 1 or chunk_size < 1:
+        raise ParameterError(f"n_jobs and chunk_size must be >= 1, got {n_jobs}, {chunk_size}")
+
+
+def _stamp_run(
+    mosaics: Sequence[Mosaic], positions: pd.DataFrame, size: int, scale: float, chunk_size: int
+) -> StampRun:
+    """The stamp file's description: its configuration (a resumed run must match it, by digest
+    with the positions), its attributes, and the per-band cutout flags column."""
+    bands = tuple(m.band for m in mosaics)
+    config = {
+        "source": "cutouts",
+        "images": [m.path for m in mosaics],
+        "zero_points": [m.zero_point for m in mosaics],
+        "bands": list(bands),
+        "size": size,
+        "pixel_scale": scale,
+        "chunk_size": chunk_size,
+        "n": len(positions),
+    }
+    psf = [m.psf_fwhm if m.psf_fwhm is not None else np.nan for m in mosaics]
+    attrs = {"survey": "cutouts", "pixel_scale": scale, "psf_fwhm": np.array(psf)}
+    return StampRun(
+        bands,
+        size,
+        chunk_size,
+        config,
+        config_digest(config, positions, ["ra", "dec"]),
+        attrs,
+        extras={"cutout_flags": ("int32", (len(bands),))},
+    )
+
+
 def cutout_stamps(
     table: pd.DataFrame,
     mosaics: Sequence[Mosaic],
@@ -411,38 +452,11 @@ def cutout_stamps(
         ``out``, with per-band ``cutout_flags_<band>`` columns and their OR, ``cutout_flags``
         (bits :data:`CUTOUT_FLAGS`).
     """
-    missing = [c for c in (ra, dec) if c not in table.columns]
-    if missing:
-        raise CatalogError(f"catalog lacks the sky position columns {missing}; set --ra/--dec")
-    if size < 8 or size > 512:
-        raise ParameterError(f"stamp size must be in [8, 512] pixels, got {size}")
-    if n_jobs < 1 or chunk_size < 1:
-        raise ParameterError(f"n_jobs and chunk_size must be >= 1, got {n_jobs}, {chunk_size}")
+    _check_options(table, ra, dec, size, n_jobs, chunk_size)
     scale = float(pixel_scale or mosaics[0].pixel_scale)
-    bands = tuple(m.band for m in mosaics)
     mosaics = [m if m.background is not None else with_background(m) for m in mosaics]
     positions = table[[ra, dec]].rename(columns={ra: "ra", dec: "dec"})
-    config = {
-        "source": "cutouts",
-        "images": [m.path for m in mosaics],
-        "zero_points": [m.zero_point for m in mosaics],
-        "bands": list(bands),
-        "size": int(size),
-        "pixel_scale": scale,
-        "chunk_size": int(chunk_size),
-        "n": len(table),
-    }
-    psf = [m.psf_fwhm if m.psf_fwhm is not None else np.nan for m in mosaics]
-    attrs = {"survey": "cutouts", "pixel_scale": scale, "psf_fwhm": np.array(psf)}
-    run = StampRun(
-        bands,
-        int(size),
-        int(chunk_size),
-        config,
-        config_digest(config, positions, ["ra", "dec"]),
-        attrs,
-        extras={"cutout_flags": ("int32", (len(bands),))},
-    )
+    run = _stamp_run(mosaics, positions, int(size), scale, int(chunk_size))
     _RUN_MOSAICS[:] = mosaics
     try:
         return write_stamps(

@@ -59,30 +59,23 @@ def compare(
 ) -> Comparison:
     """Fit each estimator on ``train`` and score it on ``test``, with identical data for all.
 
-    Estimators are cloned before fitting (those passed in stay unfitted); :class:`Trained` ones
-    are only scored. One prediction of the test set per model gives every number and curve.
-
     Parameters
     ----------
     estimators : mapping of str to PhotoZEstimator or Trained
-        Label -> unfitted estimator (or fitted one wrapped in :class:`Trained`), in the order
-        the report lists them.
+        Label -> unfitted estimator (cloned before fitting, so it stays unfitted) or fitted one
+        wrapped in :class:`Trained` (only scored), in the order the report lists them.
     train : Catalog or None
-        Catalog with redshifts the unfitted estimators are fitted on; None when every model is
-        :class:`Trained`.
+        Catalog with redshifts to fit on; None when every model is :class:`Trained`.
     test : Catalog
         Catalog with redshifts every model is scored on, read with the same survey.
     validation : Catalog, optional
-        Passed to every ``fit`` (networks use it for early stopping). Never the test set:
-        early stopping on it would leak the test redshifts into training.
+        Passed to every ``fit`` (early stopping of networks); never the test set (a leak).
     progress : callable, optional
-        ``progress(description, steps_done, steps_total)`` before each step and once at the
-        end; there are two steps (fit, predict) per model to fit, one per trained model.
+        ``progress(description, steps_done, steps_total)`` before each step and at the end.
     bin_width : float
         Width in redshift of the bins of the binned residuals (:meth:`Comparison.binned`).
     min_bin_count : int
-        Least number of test galaxies in a fixed-width bin for it to count toward the
-        ``max_dz_*_fixed`` columns (the full-range columns use equal-count bins).
+        Least test galaxies in a fixed-width bin counted in the ``max_dz_*_fixed`` columns.
 
     Returns
     -------
@@ -93,8 +86,8 @@ def compare(
     CatalogError
         A catalog has no (or missing) redshifts, or an estimator produced no finite estimate.
     ParameterError
-        An estimator's parameters are invalid (raised by its ``fit``), ``train`` is missing
-        while a model needs fitting, or ``bin_width`` is not a positive width.
+        Invalid estimator parameters (raised by ``fit``), no ``train`` while a model needs
+        fitting, or a ``bin_width`` that is not a positive width.
     NotFittedError
         A :class:`Trained` estimator is not fitted.
 
@@ -116,8 +109,38 @@ def compare(
             raise ParameterError(f"no training catalog to fit {', '.join(to_fit)}")
         train.require_z()
     steps = _Steps(progress or (lambda *_: None), len(estimators) + len(to_fit))
-    results: list[ModelResult] = []
     notes: list[str] = []
+    results = _fit_and_score(estimators, train, test, z_test, validation, steps, notes)
+    steps.done()
+    fitted = train if to_fit and train is not None else None
+    comparison = Comparison(
+        results=results,
+        train_source=fitted.source if fitted is not None else "",
+        test_source=test.source,
+        n_train=len(fitted) if fitted is not None else 0,
+        n_test=len(test),
+        survey=test.survey.name,
+        bin_width=float(bin_width),
+        min_bin_count=int(min_bin_count),
+        notes=notes,
+    )
+    for r in results:
+        _add_binned_summaries(comparison, r)
+    return comparison
+
+
+def _fit_and_score(
+    estimators: Mapping[str, PhotoZEstimator | Trained],
+    train: Catalog | None,
+    test: Catalog,
+    z_test: np.ndarray,
+    validation: Catalog | None,
+    steps: _Steps,
+    notes: list[str],
+) -> list[ModelResult]:
+    """Each model's result rows in order: fitted on ``train`` (or checked, if trained
+    beforehand, adding to ``notes``), then scored on ``test``."""
+    results: list[ModelResult] = []
     for name, template in estimators.items():
         if isinstance(template, Trained):
             est, train_seconds = _check_trained(name, template, test, notes), math.nan
@@ -128,21 +151,7 @@ def compare(
         steps(f"predicting {name}")
         source = (template.source or "trained beforehand") if isinstance(template, Trained) else ""
         results.extend(_score_model(name, est, test, z_test, train_seconds, source))
-    steps.done()
-    comparison = Comparison(
-        results=results,
-        train_source=train.source if to_fit and train is not None else "",
-        test_source=test.source,
-        n_train=len(train) if to_fit and train is not None else 0,
-        n_test=len(test),
-        survey=test.survey.name,
-        bin_width=float(bin_width),
-        min_bin_count=int(min_bin_count),
-        notes=notes,
-    )
-    for r in results:
-        _add_binned_summaries(comparison, r)
-    return comparison
+    return results
 
 
 class _Steps:

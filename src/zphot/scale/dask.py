@@ -14,12 +14,14 @@ single-process :func:`~zphot.scale.stream.predict_catalog` row for row. Dask and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,8 @@ from ..catalog.bands import Survey
 from ..estimators import load
 from ..exceptions import ParameterError
 from ..io.atomic import MARKER, atomic_path, check_not_input, check_writable
-from ..io.chunks import open_chunked, parquet_files
-from ..io.lock import claim_folder, release_on_error
+from ..io.chunks import ChunkedTable, open_chunked, parquet_files
+from ..io.lock import OutputLock, claim_folder, release_on_error
 from .stream import (
     METADATA_KEY,
     OWN_FILES,
@@ -39,11 +41,10 @@ from .stream import (
     StreamResult,
     check_output,
     clear_work,
-    estimator_columns,
     file_metadata,
     finish_parts,
-    input_columns,
     predict_frame,
+    source_columns,
     work_dir,
 )
 
@@ -125,6 +126,10 @@ def predict_dask(
 ) -> StreamResult:
     """Predict every row of a Parquet file or dataset folder on a Dask cluster.
 
+    Start a cluster with Dask's tools (``dask ssh``, ``dask-kubernetes``, ``dask-jobqueue``) and
+    pass its scheduler address; workers must import the same zphot version and see ``source``
+    and the output folder (a shared filesystem or object store).
+
     Parameters
     ----------
     model : str, PathLike or PhotoZEstimator
@@ -132,31 +137,20 @@ def predict_dask(
     source : str or PathLike
         Parquet file or folder of Parquet files, readable from every worker.
     out : str or PathLike
-        Parquet file to write, or a dataset folder with ``partitioned=True`` (one part per
-        input partition; the way to go for billions of rows).
+        Parquet file to write, or with ``partitioned`` a dataset folder of one part per input
+        partition (the way to go for billions of rows).
     scheduler : str, optional
         Address of a running scheduler (``tcp://host:8786``); a ``LocalCluster`` otherwise.
     n_workers, threads_per_worker : int, optional
         Size of the ``LocalCluster`` (Dask's defaults follow the machine's cores).
-    survey : Survey, optional
-        Column mapping of ``source``; the model's training survey by default.
-    spec : OutputSpec, optional
-        PDF columns and carried id column, as for the streamed path.
-    partitioned : bool
-        Keep the parts as a dataset folder instead of merging them into one file.
-    overwrite : bool
-        Replace an existing output.
+    survey, spec : Survey, OutputSpec, optional
+        Column mapping of ``source`` (the model's training survey by default); output columns.
+    partitioned, overwrite : bool
+        Keep the parts as a dataset folder, not one file; replace an existing output.
 
     Returns
     -------
     StreamResult
-
-    Notes
-    -----
-    A cluster is Dask's own business: start one with ``dask ssh``, ``dask-kubernetes``,
-    ``dask-jobqueue`` (SLURM, PBS...) and pass its scheduler address. Workers must import the
-    same zphot version and see ``source`` and the output folder (a shared filesystem or object
-    store).
     """
     t0 = time.perf_counter()
     spec = spec or OutputSpec()
@@ -165,36 +159,14 @@ def predict_dask(
     survey = survey or estimator.survey_
     out = Path(out)
     check_output(out, partitioned)
-    table = open_chunked(source)
-    if table.format != "parquet":
-        raise ParameterError(
-            f"{table.path}: the Dask engine reads Parquet files or dataset folders, not "
-            f"{table.format}; convert it or use the local engine"
-        )
-    extra, constants = estimator_columns(estimator, table.columns, str(table.path))
-    columns = input_columns(table.columns, survey, spec.id_column, str(table.path), extra)
+    table = _open_parquet(source)
+    columns, constants = source_columns(estimator, table.columns, str(table.path), survey, spec)
     files = [str(f) for f in parquet_files(table.path)]
     check_not_input({"--out": out}, {"--catalog": table.path})
     check_writable(out, overwrite, folder_files=OWN_FILES)
-    work = work_dir(out)
-    marker = {"format": "zphot-dask-parts", "source": str(table.path.resolve())}
-    hint = "the Dask engine does not resume: pass --overwrite to start again"
-    lock, created = claim_folder(work, marker, str(out), takeover=overwrite, hint=hint)
-    if not created:
-        if not overwrite:
-            raise ParameterError(f"{work}: an earlier run's parts are here; {hint}")
-        clear_work(work)
-        with atomic_path(work / MARKER) as tmp:
-            tmp.write_text(json.dumps(marker))
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=threads_per_worker, dashboard_address=":0"
-        )
-    client = Client(scheduler or cluster)
-    try:
-        logger.info("Dask dashboard: %s", client.dashboard_link)
+    work, lock = _work_folder(out, table.path, overwrite)
+    metadata = file_metadata(estimator, spec, table.path)
+    with _client(scheduler, n_workers, threads_per_worker) as client:
         plugin = ModelPlugin(data)
         client.register_plugin(plugin, name=plugin.name)
         frames = dd.read_parquet(files, columns=columns)
@@ -204,7 +176,6 @@ def predict_dask(
         predicted = frames.map_partitions(
             _predict_partition, plugin.name, survey, spec, str(table.path), meta=meta
         )
-        metadata = file_metadata(estimator, spec, table.path)
         predicted.to_parquet(
             work,
             write_index=False,
@@ -212,17 +183,60 @@ def predict_dask(
             custom_metadata={METADATA_KEY: json.dumps(metadata).encode()},
             write_metadata_file=False,
         )
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
     parts = parquet_files(work)
     n_rows = sum(_rows(p) for p in parts)
     finish_parts(work, parts, out, partitioned, metadata, lock)
     seconds = time.perf_counter() - t0
     logger.debug("%d rows in %d partitions -> %s (%.1f s)", n_rows, len(parts), out, seconds)
     return StreamResult(out, n_rows, len(parts), 0, seconds)
+
+
+def _open_parquet(source: str | os.PathLike) -> ChunkedTable:
+    """The source, which must be Parquet: every worker reads its own partitions."""
+    table = open_chunked(source)
+    if table.format != "parquet":
+        raise ParameterError(
+            f"{table.path}: the Dask engine reads Parquet files or dataset folders, not "
+            f"{table.format}; convert it or use the local engine"
+        )
+    return table
+
+
+def _work_folder(out: Path, source: Path, overwrite: bool) -> tuple[Path, OutputLock]:
+    """Lock the folder the parts are written in; an earlier run's parts are cleared only with
+    ``overwrite`` (the Dask engine does not resume)."""
+    work = work_dir(out)
+    marker = {"format": "zphot-dask-parts", "source": str(source.resolve())}
+    hint = "the Dask engine does not resume: pass --overwrite to start again"
+    lock, created = claim_folder(work, marker, str(out), takeover=overwrite, hint=hint)
+    if not created:
+        if not overwrite:
+            raise ParameterError(f"{work}: an earlier run's parts are here; {hint}")
+        clear_work(work)
+        with atomic_path(work / MARKER) as tmp:
+            tmp.write_text(json.dumps(marker))
+    return work, lock
+
+
+@contextlib.contextmanager
+def _client(
+    scheduler: str | None, n_workers: int | None, threads_per_worker: int | None
+) -> Iterator[Client]:
+    """A client of the scheduler at ``scheduler``, or of a ``LocalCluster`` started (and closed
+    afterwards) for the run."""
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=threads_per_worker, dashboard_address=":0"
+        )
+    client = Client(scheduler or cluster)
+    try:
+        logger.info("Dask dashboard: %s", client.dashboard_link)
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _rows(path: Path) -> int:

@@ -34,10 +34,9 @@ from ..io.lock import LOCK, claim_folder, release_on_error
 from .stream import (
     OutputSpec,
     StreamResult,
-    estimator_columns,
-    input_columns,
     predict_frame,
     replace_path,
+    source_columns,
     work_dir,
 )
 
@@ -160,10 +159,9 @@ def predict_hats(
     overwrite : bool
         Replace an existing ``out``.
     engine : {"local", "dask"}
-        ``local``: Dask's current scheduler (threads in this process, or the cluster of an
-        active ``distributed.Client``). ``dask``: a cluster at ``scheduler`` (a
-        ``LocalCluster`` without one), the model shipped once per worker as for
-        :func:`~zphot.scale.dask.predict_dask`.
+        ``local``: Dask's current scheduler (threads here, or an active ``distributed.Client``'s
+        cluster). ``dask``: a cluster at ``scheduler`` (a ``LocalCluster`` without one), the
+        model shipped once per worker as for :func:`~zphot.scale.dask.predict_dask`.
     scheduler : str, optional
         Address of a running Dask scheduler, for ``engine="dask"``.
 
@@ -175,13 +173,12 @@ def predict_hats(
     Raises
     ------
     FormatError
-        LSDB is not installed.
+        LSDB is not installed, or ``source`` is not a HATS catalog it can read.
     OverwriteError
         ``out`` exists and ``overwrite`` is not set.
     ParameterError
         ``out`` is ``source``, or an earlier run's partial output is there without ``overwrite``.
     """
-    from .. import __version__
     from ..estimators import load
 
     lsdb = _lsdb()
@@ -192,28 +189,9 @@ def predict_hats(
     source, out = Path(source), Path(out)
     check_not_input({"--out": out}, {"--catalog": source})
     check_writable(out, overwrite, folder_files=(*_HATS_OUTPUT, out.name))
-    try:
-        info = lsdb.read_hats(source).hc_structure.catalog_info
-        available = lsdb.read_hats(source, columns="all").columns
-    except (ValueError, KeyError, NotImplementedError) as exc:  # what hats raises on bad metadata
-        why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        raise FormatError(f"{source}: not a HATS catalog LSDB can read ({why})") from exc
-    extra, constants = estimator_columns(estimator, available, str(source))
-    columns = input_columns(available, survey, spec.id_column, str(source), extra)
-    carried = [c for c in (spec.id_column, survey.id) if c is not None and c in available]
-    carried = list(dict.fromkeys(carried + [info.ra_column, info.dec_column]))
-    columns = list(dict.fromkeys(columns + carried))
-    catalog = lsdb.read_hats(source, columns=columns)
-    catalog.margin = None  # joined back by id, never cross-matched: no margin to predict
-    args = [columns, constants, carried, survey, spec, str(source)]
+    catalog, args = _open_source(lsdb, source, estimator, survey, spec)
     meta = _predict_pixel(catalog.meta, "(schema)", estimator, *args)  # checks model vs file
     work, lock = _work_folder(out, source, overwrite)
-    properties = {
-        "zphot_version": __version__,
-        "zphot_estimator": estimator.name,
-        "zphot_training_fingerprint": estimator.fingerprint_,
-        "zphot_column_prefix": spec.column_prefix,
-    }
     with _workers(engine, scheduler, model) as plugin:
         predicted = catalog.map_partitions(
             _predict_pixel, plugin or estimator, *args, meta=meta, include_pixel=True
@@ -221,20 +199,58 @@ def predict_hats(
         predicted.write_catalog(
             work / "catalog",
             catalog_name=out.name,
-            addl_hats_properties=properties,
+            addl_hats_properties=_properties(estimator, spec),
             progress_bar=False,
             overwrite=True,
         )
     n_rows = int(lsdb.read_hats(work / "catalog").hc_structure.catalog_info.total_rows)
-    with atomic_path(work / "catalog" / MARKER) as tmp:  # a later --overwrite may replace it
+    _move_into_place(work, lock, source, out)
+    n_parts = len(predicted.get_healpix_pixels())
+    return StreamResult(out, n_rows, n_parts, 0, time.perf_counter() - t0)
+
+
+def _open_source(
+    lsdb: Any, source: Path, estimator: Any, survey: Survey, spec: OutputSpec
+) -> tuple[Any, list[Any]]:
+    """The source catalog with the columns prediction reads plus those copied to the output
+    (id, ra, dec), and the arguments :func:`_predict_pixel` takes after the estimator."""
+    try:
+        info = lsdb.read_hats(source).hc_structure.catalog_info
+        available = lsdb.read_hats(source, columns="all").columns
+    except (ValueError, KeyError, NotImplementedError) as exc:  # what hats raises on bad metadata
+        why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise FormatError(f"{source}: not a HATS catalog LSDB can read ({why})") from exc
+    columns, constants = source_columns(estimator, available, str(source), survey, spec)
+    carried = [c for c in (spec.id_column, survey.id) if c is not None and c in available]
+    carried = list(dict.fromkeys(carried + [info.ra_column, info.dec_column]))
+    columns = list(dict.fromkeys(columns + carried))
+    catalog = lsdb.read_hats(source, columns=columns)
+    catalog.margin = None  # joined back by id, never cross-matched: no margin to predict
+    return catalog, [columns, constants, carried, survey, spec, str(source)]
+
+
+def _properties(estimator: Any, spec: OutputSpec) -> dict[str, Any]:
+    """zphot's provenance among the output catalog's HATS properties."""
+    from .. import __version__
+
+    return {
+        "zphot_version": __version__,
+        "zphot_estimator": estimator.name,
+        "zphot_training_fingerprint": estimator.fingerprint_,
+        "zphot_column_prefix": spec.column_prefix,
+    }
+
+
+def _move_into_place(work: Path, lock: Any, source: Path, out: Path) -> None:
+    """Mark the written catalog as zphot's (so a later ``overwrite`` may replace it), move it
+    to ``out`` whole, then release and remove the work folder."""
+    with atomic_path(work / "catalog" / MARKER) as tmp:
         tmp.write_text(json.dumps({"format": "zphot-hats", "source": str(source.resolve())}))
     replace_path(work / "catalog", out)
     (work / MARKER).unlink()
     lock.release()
     with contextlib.suppress(OSError):  # another run may have claimed it meanwhile
         work.rmdir()
-    n_parts = len(predicted.get_healpix_pixels())
-    return StreamResult(out, n_rows, n_parts, 0, time.perf_counter() - t0)
 
 
 def _work_folder(out: Path, source: Path, overwrite: bool) -> tuple[Path, Any]:

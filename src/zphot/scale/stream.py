@@ -65,6 +65,7 @@ __all__ = [
     "predict_frame",
     "predict_catalog",
     "input_columns",
+    "source_columns",
     "estimator_columns",
     "auto_chunk_size",
     "check_output",
@@ -663,35 +664,23 @@ def predict_catalog(
     source : str or PathLike
         Parquet file or dataset folder, FITS, HDF5, CSV or structured ``.npy``.
     out : str or PathLike
-        File to write, in the format its suffix names: ``.parquet``/``.pq``, ``.fits``/``.fit``,
-        ``.h5``/``.hdf5``, ``.ecsv`` or ``.csv`` (a folder of Parquet parts with
-        ``partitioned=True``). Columns carry units and descriptions, the table the provenance
-        (:func:`file_metadata`).
-    survey : Survey, optional
-        Column mapping of ``source``; the estimator's training survey by default.
-    spec : OutputSpec, optional
-        PDF columns and carried id column.
+        File to write, in the format its suffix names (:mod:`zphot.io.assemble`), or a folder
+        of Parquet parts with ``partitioned``; provenance as :func:`file_metadata`.
+    survey, spec : Survey, OutputSpec, optional
+        Column mapping of ``source`` (the training survey by default); output columns.
     chunk_size : int, optional
-        Rows per chunk (and per Parquet part); see :func:`auto_chunk_size` for the default.
-    resume : bool
-        Continue an interrupted run into ``out`` from its last complete part. The model,
-        catalog, survey and options must be those of the interrupted run.
-    overwrite : bool
-        Replace an existing output (a file, or a folder zphot wrote holding only its files)
-        and discard an interrupted run's parts.
+        Rows per chunk and per part; :func:`auto_chunk_size` by default.
+    resume, overwrite : bool
+        Continue an interrupted run (same model, catalog, survey, options) from its last part;
+        or replace an existing output (a file, or a folder zphot wrote) and its parts.
     partitioned : bool
         Keep the parts as a Parquet dataset folder instead of merging them into one file.
-    qp : str or PathLike, optional
-        Also write the PDFs as a qp Ensemble HDF5 file (with the id and RAIL's ``zmode``).
-    qp_kind : {"hist", "interp"}
-        qp parameterization, see :func:`zphot.pdf.qp.to_qp`.
-    format : str, optional
-        Force the input format.
-    read_options : dict, optional
-        ``hdu`` (FITS) or ``key`` (HDF5) of the table to read.
+    qp, qp_kind : str or PathLike, {"hist", "interp"}
+        Also write the PDFs as a qp Ensemble HDF5 file, see :func:`zphot.pdf.qp.to_qp`.
+    format, read_options : str, dict, optional
+        Force the input format; ``hdu`` (FITS) or ``key`` (HDF5) of the table to read.
     progress : callable, optional
-        Called as ``progress(rows_done, rows_total)`` at the start and after each part;
-        ``rows_total`` is None where unknown (CSV).
+        ``progress(rows_done, rows_total or None)`` at the start and after each part.
 
     Returns
     -------
@@ -700,33 +689,81 @@ def predict_catalog(
     Raises
     ------
     OverwriteError
-        ``out`` (or ``qp``) exists and ``overwrite`` is false, or ``out`` is a folder zphot did
-        not write (with or without ``overwrite``).
+        ``out`` or ``qp`` exists without ``overwrite``; ``out`` is a folder zphot did not write.
     OutputLockedError
-        Another run is writing ``out``; or one died writing it and neither ``resume`` nor
-        ``overwrite`` says what to do with its parts.
+        Another run writes ``out``, or one died writing it and no ``resume``/``overwrite``.
     ParameterError
-        An interrupted run's parts are there and neither flag is given; ``resume`` with a
-        different model, catalog or options than the interrupted run; ``out`` or ``qp`` is,
-        holds or lies inside the catalog.
+        Parts of an interrupted run without either flag; ``resume`` with another model, catalog
+        or options; ``out`` or ``qp`` is, holds or lies inside the catalog.
     """
     t0 = time.perf_counter()
-    spec = spec or OutputSpec()
-    survey = survey or estimator.survey_
-    out = Path(out)
-    check_output(out, partitioned)
+    spec, survey, out = spec or OutputSpec(), survey or estimator.survey_, Path(out)
     qp_path = None if qp is None else Path(qp)
+    check_output(out, partitioned)
     table = open_chunked(source, format, **(read_options or {}))
-    extra, constants = estimator_columns(estimator, table.columns, str(table.path))
-    columns = input_columns(table.columns, survey, spec.id_column, str(table.path), extra)
-    # Validate the model against the file (fitted, bands present) before any work starts.
+    columns, constants = source_columns(estimator, table.columns, str(table.path), survey, spec)
+    empty = _check_model(estimator, columns, constants, survey, spec, str(table.path))
+    chunk_size = _chunk_size(chunk_size, estimator, spec, qp_path is not None)
+    _check_destinations(out, qp_path, qp_kind, table.path, overwrite)
+    if not resume and table.n_rows and table.n_rows <= chunk_size:
+        _check_single_chunk(table, chunk_size, columns, survey)
+    options = {"chunk_size": chunk_size, "partitioned": partitioned, "qp": qp_path is not None}
+    key = _run_key(table, estimator, survey, spec, options | {"qp_kind": qp_kind})
+    run = (table, out, key, resume, overwrite, progress)
+    writer = _PartWriter.start(estimator, survey, spec, *run)
+    chunks = table.chunks(chunk_size, columns, start=writer.resumed_at)
+    n_rows = writer.write_all(chunks, constants, empty)
+    check_measured(table.path, survey, n_rows, writer.resumed_at, writer.seen)
+    if qp_path is not None:
+        _write_qp(qp_path, writer, estimator, n_rows, qp_kind)
+    return writer.finish(out, partitioned, t0, qp_path)
+
+
+def _check_single_chunk(
+    table: ChunkedTable, chunk_size: int, columns: list[str], survey: Survey
+) -> None:
+    """A catalog of one chunk is checked before the run starts, so a file with nothing
+    measured leaves no work folder (a longer one is checked at the end)."""
+    _, _, first = next(iter(table.chunks(chunk_size, columns)))
+    require_measured(Catalog(first, survey, source=str(table.path)))
+
+
+def source_columns(
+    estimator: Any, available: Sequence[str], path: str, survey: Survey, spec: OutputSpec
+) -> tuple[list[str], dict[str, Any]]:
+    """The columns to read from a source (:func:`input_columns`) and the constant columns to
+    add to each chunk (:func:`estimator_columns`): the opening every engine shares."""
+    extra, constants = estimator_columns(estimator, available, path)
+    return input_columns(available, survey, spec.id_column, path, extra), constants
+
+
+def _check_model(
+    estimator: Any,
+    columns: list[str],
+    constants: dict[str, Any],
+    survey: Survey,
+    spec: OutputSpec,
+    source: str,
+) -> pd.DataFrame:
+    """Validate the model against the file (fitted, bands present) before any work starts, on
+    an empty frame of the columns read; return that frame (an empty catalog's one chunk)."""
     empty = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in columns}).assign(**constants)
-    predict_frame(estimator, empty, survey, spec, source=str(table.path))
-    keep_probs = qp_path is not None
-    chunk_size = int(chunk_size or auto_chunk_size(estimator.grid_.n_bins, spec, keep_probs))
-    if chunk_size < 1:
-        raise ParameterError(f"chunk_size must be a positive integer, got {chunk_size}")
-    check_not_input({"--out": out, "--qp": qp_path}, {"--catalog": table.path})
+    predict_frame(estimator, empty, survey, spec, source=source)
+    return empty
+
+
+def _chunk_size(chunk_size: int | None, estimator: Any, spec: OutputSpec, keep_probs: bool) -> int:
+    size = int(chunk_size or auto_chunk_size(estimator.grid_.n_bins, spec, keep_probs))
+    if size < 1:
+        raise ParameterError(f"chunk_size must be a positive integer, got {size}")
+    return size
+
+
+def _check_destinations(
+    out: Path, qp_path: Path | None, qp_kind: str, source: Path, overwrite: bool
+) -> None:
+    """Refuse outputs that are the input, exist without ``overwrite``, or a bad qp request."""
+    check_not_input({"--out": out, "--qp": qp_path}, {"--catalog": source})
     check_writable(out, overwrite, folder_files=OWN_FILES)
     if qp_path is not None:
         check_writable(qp_path, overwrite)
@@ -735,76 +772,136 @@ def predict_catalog(
         check_qp_path(qp_path)
         if qp_kind not in ("hist", "interp"):
             raise ParameterError(f"qp_kind must be 'hist' or 'interp', got {qp_kind!r}")
-    if not resume and table.n_rows and table.n_rows <= chunk_size:
-        # One chunk: check it now, so a file with nothing measured leaves no work folder.
-        _, _, first = next(iter(table.chunks(chunk_size, columns)))
-        require_measured(Catalog(first, survey, source=str(table.path)))
-    work = work_dir(out)
-    key = {
-        "source": _source_identity(table),
-        "model": _jsonable(
-            {
-                "estimator": estimator.name,
-                "fingerprint": estimator.fingerprint_,
-                "params": estimator.get_params(),
-            }
-        ),
-        "survey": _jsonable(survey.to_dict()),
-        "options": _jsonable(
-            asdict(spec)
-            | {
-                "chunk_size": chunk_size,
-                "partitioned": partitioned,
-                "qp": keep_probs,
-                "qp_kind": qp_kind,
-            }
-        ),
+
+
+def _run_key(
+    table: ChunkedTable, estimator: Any, survey: Survey, spec: OutputSpec, options: dict
+) -> dict:
+    """What a resumed run must share with the interrupted one (kept in the manifest)."""
+    model = {
+        "estimator": estimator.name,
+        "fingerprint": estimator.fingerprint_,
+        "params": estimator.get_params(),
     }
-    lock, manifest = _open_work(work, out, key, resume, overwrite)
-    parts: list[dict] = manifest["parts"]
-    resumed_at = parts[-1]["stop"] if parts else 0
-    metadata = file_metadata(estimator, spec, table.path, manifest.get("created"))
-    if keep_probs:
-        (work / "_qp").mkdir(exist_ok=True)
-    if progress is not None:
-        progress(resumed_at, table.n_rows)
+    return {
+        "source": _source_identity(table),
+        "model": _jsonable(model),
+        "survey": _jsonable(survey.to_dict()),
+        "options": _jsonable(asdict(spec) | options),
+    }
 
-    seen = {"measured": 0, "screening": Screening(survey.band_names, mag_range=survey.mag_range)}
 
-    def write(lo: int, hi: int, frame: pd.DataFrame) -> None:
-        name = PART_NAME.format(len(parts))
-        rows, probs = _predict_rows(
-            estimator, frame, survey, spec, f"{table.path} rows {lo}-{hi}", keep_probs, seen
+@dataclass
+class _PartWriter:
+    """The locked work folder of one streamed run: predicts a chunk, writes its part (and its
+    PDFs for qp), and records it in the manifest, so a killed run resumes after it."""
+
+    estimator: Any
+    survey: Survey
+    spec: OutputSpec
+    source: Path
+    n_total: int | None
+    work: Path
+    lock: OutputLock
+    manifest: dict
+    metadata: dict
+    seen: dict
+    resumed_at: int  # the first row of this session: where the earlier complete parts stop
+    keep_probs: bool
+    progress: Progress | None
+
+    @classmethod
+    def start(
+        cls,
+        estimator: Any,
+        survey: Survey,
+        spec: OutputSpec,
+        table: ChunkedTable,
+        out: Path,
+        key: dict,
+        resume: bool,
+        overwrite: bool,
+        progress: Progress | None,
+    ) -> _PartWriter:
+        """Lock the work folder of ``out`` and continue its manifest (see :func:`_open_work`)."""
+        work = work_dir(out)
+        lock, manifest = _open_work(work, out, key, resume, overwrite)
+        metadata = file_metadata(estimator, spec, table.path, manifest.get("created"))
+        keep_probs = key["options"]["qp"]
+        if keep_probs:
+            (work / "_qp").mkdir(exist_ok=True)
+        parts = manifest["parts"]
+        return cls(
+            estimator,
+            survey,
+            spec,
+            table.path,
+            table.n_rows,
+            work,
+            lock,
+            manifest,
+            metadata,
+            seen={
+                "measured": 0,
+                "screening": Screening(survey.band_names, mag_range=survey.mag_range),
+            },
+            resumed_at=parts[-1]["stop"] if parts else 0,
+            keep_probs=keep_probs,
+            progress=progress,
         )
+
+    @property
+    def parts(self) -> list[dict]:
+        return self.manifest["parts"]
+
+    def write(self, lo: int, hi: int, frame: pd.DataFrame) -> None:
+        """Predict rows ``lo``-``hi`` (``frame``) and record them as the next part."""
+        name = PART_NAME.format(len(self.parts))
+        where = f"{self.source} rows {lo}-{hi}"
+        est, survey, spec = self.estimator, self.survey, self.spec
+        rows, probs = _predict_rows(est, frame, survey, spec, where, self.keep_probs, self.seen)
         if probs is not None:
-            ancil = _qp_ancil(frame, rows, probs, estimator, survey, spec)
-            qp_part = work / "_qp" / Path(name).with_suffix(".npz").name
+            ancil = _qp_ancil(frame, rows, probs, est, survey, spec)
+            qp_part = self.work / "_qp" / Path(name).with_suffix(".npz").name
             with atomic_path(qp_part, overwrite=True) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, __probs=probs, **ancil)
-        _write_part(rows, work / name, metadata)
-        parts.append({"file": name, "start": lo, "stop": hi})
-        _write_json(work / MANIFEST, manifest)
+        _write_part(rows, self.work / name, self.metadata)
+        self.parts.append({"file": name, "start": lo, "stop": hi})
+        _write_json(self.work / MANIFEST, self.manifest)
         logger.debug("part %s: rows %d-%d", name, lo, hi)
-        if progress is not None:
-            progress(hi, table.n_rows)
+        if self.progress is not None:
+            self.progress(hi, self.n_total)
 
-    for lo, hi, frame in table.chunks(chunk_size, columns, start=resumed_at):
-        write(lo, hi, frame.assign(**constants) if constants else frame)
-    if not parts:  # an empty catalog still gets a file with the output columns
-        write(0, 0, empty)
+    def write_all(
+        self, chunks: Iterator[tuple[int, int, pd.DataFrame]], constants: dict, empty: pd.DataFrame
+    ) -> int:
+        """Write every chunk (``constants`` added) as a part; an empty catalog still gets one
+        part with the output columns (``empty``). Return the number of rows of the catalog."""
+        if self.progress is not None:
+            self.progress(self.resumed_at, self.n_total)
+        for lo, hi, frame in chunks:
+            self.write(lo, hi, frame.assign(**constants) if constants else frame)
+        if not self.parts:
+            self.write(0, 0, empty)
+        return self.parts[-1]["stop"]
 
-    n_rows = parts[-1]["stop"]
-    check_measured(table.path, survey, n_rows, resumed_at, seen)
-    if qp_path is not None:
-        from ..pdf.qp import write_qp_chunks
+    def finish(self, out: Path, partitioned: bool, t0: float, qp: Path | None) -> StreamResult:
+        """Put the parts in place as ``out`` (see :func:`finish_parts`); the run's result, timed
+        from ``t0``."""
+        paths = [self.work / p["file"] for p in self.parts]
+        finish_parts(self.work, paths, out, partitioned, self.metadata, self.lock)
+        n_rows, n_parts = self.parts[-1]["stop"], len(self.parts)
+        seconds = time.perf_counter() - t0
+        logger.debug("%d rows in %d parts -> %s (%.1f s)", n_rows, n_parts, out, seconds)
+        return StreamResult(out, n_rows, n_parts, self.resumed_at, seconds, qp)
 
-        write_qp_chunks(
-            qp_path, _qp_chunks(work, parts, estimator), n_rows, qp_kind, overwrite=True
-        )
-        shutil.rmtree(work / "_qp")
-    finish_parts(
-        work, [work / p["file"] for p in parts], out, partitioned, metadata, lock
-    )
-    seconds = time.perf_counter() - t0
-    logger.debug("%d rows in %d parts -> %s (%.1f s)", n_rows, len(parts), out, seconds)
-    return StreamResult(out, n_rows, len(parts), resumed_at, seconds, qp_path)
+
+def _write_qp(
+    qp_path: Path, writer: _PartWriter, estimator: Any, n_rows: int, qp_kind: str
+) -> None:
+    """Write the qp file from the parts' saved PDFs, then drop them."""
+    from ..pdf.qp import write_qp_chunks
+
+    chunks = _qp_chunks(writer.work, writer.parts, estimator)
+    write_qp_chunks(qp_path, chunks, n_rows, qp_kind, overwrite=True)
+    shutil.rmtree(writer.work / "_qp")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,9 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ...catalog.survey import resolve_survey
 from ...catalog.validate import check_training_rows
-from ...estimators import get_estimator, load
+from ...estimators import get_estimator
 from ...estimators.settings import parse_settings
 from ...io import check_writable
 from ...io.atomic import check_not_input
@@ -25,8 +26,6 @@ from ...io.lock import release_on_error
 from ...scale.stream import PDF_DTYPES, PDF_KINDS
 from ..console import command, err
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
-
-ENGINES = ("local", "dask")
 
 
 @command
@@ -97,23 +96,10 @@ def train(
         est.set_params(checkpoint=str(folder))
     held = _checkpoints(est.get_params().get("checkpoint"), overwrite, resume, own_checkpoint)
     cat = check_training_rows(open_catalog(catalog, preset, survey, select, z_max), drop_bad_rows)
-    val = (
-        open_catalog(validation, survey=cat.survey, selections=select, z_max=z_max)
-        if validation
-        else None
-    )
-    weight = None
-    if reweight_to is not None:
-        from ...exceptions import ParameterError
-        from ...lensing.reweight import reweight_catalog
-
-        if not est.takes_sample_weight:
-            raise ParameterError(f"--reweight-to needs a network model; {model} takes no weights")
-
-        target = open_catalog(reweight_to, survey=cat.survey)
-        weight = reweight_catalog(est, cat, target, k=reweight_k)
-        n_eff = weight.sum() ** 2 / (weight**2).sum()
-        err.print(f"weights toward {reweight_to}: effective training size {n_eff:,.0f}")
+    val = None
+    if validation:
+        val = open_catalog(validation, survey=cat.survey, selections=select, z_max=z_max)
+    weight = None if reweight_to is None else _weights(est, model, cat, reweight_to, reweight_k)
     t0 = time.perf_counter()
     with err.status(f"training {model} on {len(cat):,} galaxies"):
         est.fit(cat, validation=val, sample_weight=weight)
@@ -125,6 +111,20 @@ def train(
     err.print(f"trained {model} in {time.perf_counter() - t0:.1f} s -> {out}", soft_wrap=True)
 
 
+def _weights(est: Any, model: str, cat: Any, reweight_to: str, k: int) -> Any:
+    """Training weights toward the colours of ``reweight_to`` (``--reweight-to``)."""
+    from ...exceptions import ParameterError
+    from ...lensing.reweight import reweight_catalog
+
+    if not est.takes_sample_weight:
+        raise ParameterError(f"--reweight-to needs a network model; {model} takes no weights")
+    target = open_catalog(reweight_to, survey=cat.survey)
+    weight = reweight_catalog(est, cat, target, k=k)
+    n_eff = weight.sum() ** 2 / (weight**2).sum()
+    err.print(f"weights toward {reweight_to}: effective training size {n_eff:,.0f}")
+    return weight
+
+
 def _checkpoints(folder: str | None, overwrite: bool, resume: bool, own: bool) -> Any:
     """The run's checkpoint folder, locked (``CheckpointFolder``); None for a model without."""
     if folder is None:
@@ -134,58 +134,75 @@ def _checkpoints(folder: str | None, overwrite: bool, resume: bool, own: bool) -
     return CheckpointFolder.open(folder, overwrite=overwrite, resume=resume, remove=own)
 
 
+# The options of ``zphot predict``, named once so its signature reads as a list.
+PredictModel = Annotated[Path, typer.Option("--model", help="Model file from zphot train.")]
+PredictCatalog = Annotated[
+    str,
+    typer.Option(
+        help="Catalog: Parquet file or dataset folder, FITS, HDF5, CSV, .npy, builtin:NAME."
+    ),
+]
+PredictOut = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="File to write, its format from the suffix: .parquet/.pq, .fits/.fit, "
+        ".h5/.hdf5, .ecsv (CSV with units), .csv (a Parquet folder with --partitioned).",
+    ),
+]
+Pdf = Annotated[str, typer.Option(help=f"PDF columns: {', '.join(PDF_KINDS)}.")]
+PdfDtype = Annotated[
+    str, typer.Option("--pdf-dtype", help=f"Grid PDF storage: {', '.join(PDF_DTYPES)}.")
+]
+IdColumn = Annotated[
+    str | None, typer.Option("--id-column", help="Input column copied to the output.")
+]
+ColumnPrefix = Annotated[
+    str,
+    typer.Option("--column-prefix", help="Before each predicted column's name: mlp_z_phot..."),
+]
+QpFile = Annotated[
+    Path | None,
+    typer.Option("--qp", help="Also write the PDFs as a qp Ensemble HDF5 file (RAIL)."),
+]
+ChunkSize = Annotated[
+    int | None,
+    typer.Option("--chunk-size", min=1, help="Rows per chunk [default: from output width]."),
+]
+ResumePredict = Annotated[
+    bool, typer.Option("--resume", help="Continue an interrupted run into --out.")
+]
+Engine = Annotated[
+    str, typer.Option(help="local (streamed, one process) or dask (a Dask cluster).")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 [default: LocalCluster]."),
+]
+Partitioned = Annotated[
+    bool, typer.Option("--partitioned", help="Write a folder of Parquet parts, not one file.")
+]
+OverwriteOutput = Annotated[bool, typer.Option(help="Replace an existing output.")]
+
+
 @command
 def predict(
-    model: Annotated[Path, typer.Option("--model", help="Model file from zphot train.")],
-    catalog: Annotated[
-        str,
-        typer.Option(
-            help="Catalog: Parquet file or dataset folder, FITS, HDF5, CSV, .npy, builtin:NAME."
-        ),
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="File to write, its format from the suffix: .parquet/.pq, .fits/.fit, "
-            ".h5/.hdf5, .ecsv (CSV with units), .csv (a Parquet folder with --partitioned).",
-        ),
-    ],
+    model: PredictModel,
+    catalog: PredictCatalog,
+    out: PredictOut,
     preset: Preset = None,
     survey: SurveyFile = None,
-    pdf: Annotated[str, typer.Option(help=f"PDF columns: {', '.join(PDF_KINDS)}.")] = "none",
-    pdf_dtype: Annotated[
-        str, typer.Option("--pdf-dtype", help=f"Grid PDF storage: {', '.join(PDF_DTYPES)}.")
-    ] = "float32",
-    id_column: Annotated[
-        str | None, typer.Option("--id-column", help="Input column copied to the output.")
-    ] = None,
-    column_prefix: Annotated[
-        str,
-        typer.Option("--column-prefix", help="Before each predicted column's name: mlp_z_phot..."),
-    ] = "",
-    qp_file: Annotated[
-        Path | None,
-        typer.Option("--qp", help="Also write the PDFs as a qp Ensemble HDF5 file (RAIL)."),
-    ] = None,
-    chunk_size: Annotated[
-        int | None,
-        typer.Option("--chunk-size", min=1, help="Rows per chunk [default: from output width]."),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run into --out.")
-    ] = False,
-    engine: Annotated[
-        str, typer.Option(help="local (streamed, one process) or dask (a Dask cluster).")
-    ] = "local",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 [default: LocalCluster]."),
-    ] = None,
-    partitioned: Annotated[
-        bool, typer.Option("--partitioned", help="Write a folder of Parquet parts, not one file.")
-    ] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+    pdf: Pdf = "none",
+    pdf_dtype: PdfDtype = "float32",
+    id_column: IdColumn = None,
+    column_prefix: ColumnPrefix = "",
+    qp_file: QpFile = None,
+    chunk_size: ChunkSize = None,
+    resume: ResumePredict = False,
+    engine: Engine = "local",
+    scheduler: Scheduler = None,
+    partitioned: Partitioned = False,
+    overwrite: OverwriteOutput = False,
 ) -> None:
     """Estimate redshifts: z_phot, z_err, z_lo, z_hi, out_of_coverage (+ id, + PDF if asked).
 
@@ -196,91 +213,39 @@ def predict(
     catalog with the same partitions and the catalog's id, ra and dec.
     Example: zphot predict --model knn.zphot --catalog builtin:dc2-test --out z.parquet
     """
-    from ...datasets import resolve_catalog
-    from ...exceptions import ParameterError
-    from ...scale.hats import is_hats, predict_hats, refuse_options
-    from ...scale.stream import OutputSpec, predict_catalog
+    from ...scale.plan import plan_prediction
 
-    if engine not in ENGINES:
-        raise ParameterError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    check_not_input({"--out": out, "--qp": qp_file}, {"--catalog": catalog, "--model": model})
-    if engine == "dask" and (resume or qp_file is not None):
-        raise ParameterError(
-            "--resume and --qp are options of --engine local; a Dask run restarts as a whole"
-        )
-    if engine == "local" and scheduler is not None:
-        raise ParameterError("--scheduler needs --engine dask")
-    spec = OutputSpec(
-        pdf=pdf, pdf_dtype=pdf_dtype, id_column=id_column, column_prefix=column_prefix
+    plan = plan_prediction(
+        model,
+        catalog,
+        out,
+        preset=preset,
+        survey=survey,
+        spec={
+            "pdf": pdf,
+            "pdf_dtype": pdf_dtype,
+            "id_column": id_column,
+            "column_prefix": column_prefix,
+        },
+        engine=engine,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        resume=resume,
+        qp=qp_file,
+        partitioned=partitioned,
+        overwrite=overwrite,
     )
-    est = load(model)
-    chosen = resolve_survey(preset, survey, est.survey_)
-    path, _ = resolve_catalog(catalog)
-    if is_hats(path):
-        refuse_options(
-            resume=resume,
-            qp=qp_file is not None,
-            chunk_size=chunk_size is not None,
-            partitioned=partitioned,
-        )
-        with err.status(f"predicting HATS catalog {path} over its partitions"):
-            result = predict_hats(
-                model if engine == "dask" else est,
-                path,
-                out,
-                survey=chosen,
-                spec=spec,
-                overwrite=overwrite,
-                engine=engine,
-                scheduler=scheduler,
-            )
-    elif engine == "dask":
-        from ...scale.dask import predict_dask
-
-        with err.status(f"predicting {path} on Dask ({scheduler or 'LocalCluster'})"):
-            result = predict_dask(
-                model,
-                path,
-                out,
-                scheduler=scheduler,
-                survey=chosen,
-                spec=spec,
-                partitioned=partitioned,
-                overwrite=overwrite,
-            )
+    if plan.kind == "local":
+        with _progress_bar() as progress:
+            result = plan.run(progress)
     else:
-        with Progress(
-            TextColumn("predicting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("rows {task.fields[rate]}"),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("predict", total=None, rate="")
-            t0 = time.perf_counter()
-            first: list[int] = []  # rows already done when the run (or resumed run) started
+        with err.status(plan.description):
+            result = plan.run()
+    _report(result)
 
-            def progress(done: int, total: int | None) -> None:
-                if not first:
-                    first.append(done)
-                rate = (done - first[0]) / max(time.perf_counter() - t0, 1e-9)
-                bar.update(task, completed=done, total=total, rate=f"{rate:,.0f}/s")
 
-            result = predict_catalog(
-                est,
-                path,
-                out,
-                survey=chosen,
-                spec=spec,
-                chunk_size=chunk_size,
-                resume=resume,
-                overwrite=overwrite,
-                partitioned=partitioned,
-                qp=qp_file,
-                progress=progress,
-            )
+def _report(result: Any) -> None:
+    """One line on stderr: rows, rate (of this session, for a resumed run) and files written."""
     done = result.n_rows - result.resumed_at
     rate = done / max(result.seconds, 1e-9)
     resumed = f", resumed at row {result.resumed_at:,}" if result.resumed_at else ""
@@ -289,6 +254,32 @@ def predict(
         f"{result.n_rows:,} galaxies ({rate:,.0f}/s{resumed}) -> {result.path}{qp_note}",
         soft_wrap=True,
     )
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int | None], None]]:
+    """A progress bar on stderr, and the ``progress(done, total)`` callback that moves it; the
+    rate counts the rows of this run only (a resumed run starts past the first row)."""
+    with Progress(
+        TextColumn("predicting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows {task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("predict", total=None, rate="")
+        t0 = time.perf_counter()
+        first: list[int] = []  # rows already done when the run (or resumed run) started
+
+        def progress(done: int, total: int | None) -> None:
+            if not first:
+                first.append(done)
+            rate = (done - first[0]) / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:,.0f}/s")
+
+        yield progress
 
 
 @command

@@ -6,6 +6,14 @@ The loop knows nothing about the architecture: it takes a module mapping an inpu
 ``(n, ...)`` to outputs, the redshifts, and a loss ``loss(outputs, z) -> scalar``. Randomness
 comes only from the ``torch.Generator`` it is given (shuffling) and any the module holds
 itself; the global torch seed is never read or set.
+
+The one-cycle schedule (warm-up over the first ``WARMUP_FRACTION`` of the steps, then cosine
+decay to a small rate over ``max_epochs``) gets most of its gain in the last, low-rate epochs,
+so with a patient early stop most runs go the full length; the stop guards against
+over-fitting on small training sets. Epochs without improvement count only once the warm-up is
+over: while the rate rises the validation loss may rise with it, and a stop there leaves an
+unfinished network (seen on SDSS with the gat and with zphot debias's Step 2 head retraining,
+both stopped within the first fifth of their epochs).
 """
 
 from __future__ import annotations
@@ -246,23 +254,57 @@ def train_network(
         ``train_loss``, ``val_loss`` and ``epoch_seconds`` (one float per epoch run),
         ``best_epoch`` (0-based index of the restored weights) and ``stopped_early``.
 
-    Notes
-    -----
-    The one-cycle schedule (warm-up over the first ``WARMUP_FRACTION`` of the steps, then
-    cosine decay to a small rate over ``max_epochs``) gets most of its gain in the last,
-    low-rate epochs, so with a patient early stop most runs go the full length; the stop
-    guards against over-fitting on small training sets. Epochs without improvement count only
-    once the warm-up is over: while the rate rises the validation loss may rise with it, and a
-    stop there leaves an unfinished network (seen on SDSS: the gat with its magnitude-factorised
-    output stopped at epoch 12 of 60, sigma_NMAD 0.032; zphot debias's Step 2 head retraining
-    of the mlp stopped at epoch 7 of 40).
     """
     n = len(x)
     device = device or torch.device("cpu")
     module.to(device)  # before the optimiser: its state lives beside the parameters
     if device.type == "cuda":
         x = x.pin_memory()  # page-locked rows copy to the GPU while it computes
-    steps_per_epoch = math.ceil(n / settings.batch_size)
+    opt, schedule = _optimiser(module, settings, steps_per_epoch=math.ceil(n / settings.batch_size))
+    # The first epoch that starts at or after the rate's peak.
+    warmup_end = math.ceil(WARMUP_FRACTION * settings.max_epochs)
+    generators = {"batches": generator} | dict(checkpoint.generators if checkpoint else {})
+    run = _fresh_run(module)
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        run = _resume(checkpoint, saved, (module, opt, schedule, generators), run)
+    while not run["finished"] and run["epoch"] < settings.max_epochs:
+        epoch = run["epoch"]
+        t0 = time.perf_counter()
+        order = torch.randperm(n, generator=generator)
+        train_loss = _train_epoch(
+            module, loss, x, z, order, settings.batch_size, opt, schedule, device
+        )
+        val_loss = evaluate_loss(module, loss, x_val, z_val, device)
+        _record_epoch(run, module, train_loss, val_loss, t0, warmup_end, settings)
+        if checkpoint is not None:
+            _save(checkpoint, run, (module, opt, schedule, generators))
+        if progress is not None:
+            progress(epoch, train_loss, val_loss)
+    module.load_state_dict(run["best_state"])
+    module.to("cpu")
+    module.eval()
+    return run["history"]
+
+
+def _save(checkpoint: Checkpoint, run: dict, parts: tuple) -> None:
+    """Save the run record and (module, optimiser, schedule, generators) after an epoch."""
+    module, opt, schedule, generators = parts
+    checkpoint.save(
+        {
+            "run": run,
+            "model": module.state_dict(),
+            "optimizer": opt.state_dict(),
+            "schedule": schedule.state_dict(),
+            "generators": {name: g.get_state() for name, g in generators.items()},
+        }
+    )
+
+
+def _optimiser(
+    module: nn.Module, settings: TrainSettings, steps_per_epoch: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """AdamW with the one-cycle learning-rate schedule over ``max_epochs`` (module docstring)."""
     opt = torch.optim.AdamW(
         module.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
@@ -272,10 +314,12 @@ def train_network(
         total_steps=settings.max_epochs * steps_per_epoch,
         pct_start=WARMUP_FRACTION,
     )
-    # The first epoch that starts at or after the rate's peak.
-    warmup_end = math.ceil(WARMUP_FRACTION * settings.max_epochs)
-    generators = {"batches": generator} | dict(checkpoint.generators if checkpoint else {})
-    run: dict = {
+    return opt, schedule
+
+
+def _fresh_run(module: nn.Module) -> dict:
+    """The state of a run before its first epoch (what a checkpoint saves as ``run``)."""
+    return {
         "epoch": 0,  # epochs done
         "finished": False,
         "best_val": math.inf,
@@ -288,53 +332,56 @@ def train_network(
             "stopped_early": False,
         },
     }
-    saved = checkpoint.load() if checkpoint is not None else None
-    if saved is not None:
-        run = _resume(checkpoint, saved, (module, opt, schedule, generators), run)
-    history = run["history"]
-    while not run["finished"] and run["epoch"] < settings.max_epochs:
-        epoch = run["epoch"]
-        t0 = time.perf_counter()
-        module.train()
-        order = torch.randperm(n, generator=generator)
-        running = 0.0
-        for start in range(0, n, settings.batch_size):
-            rows = order[start : start + settings.batch_size]
-            value = loss(module(_to(x[rows], device)).cpu(), z[rows])
-            opt.zero_grad(set_to_none=True)
-            value.backward()
-            opt.step()
-            schedule.step()
-            running += float(value.detach()) * len(rows)
-        train_loss = running / n
-        val_loss = evaluate_loss(module, loss, x_val, z_val, device)
-        history["train_loss"].append(train_loss)
-        history["val_loss"].append(val_loss)
-        history["epoch_seconds"].append(round(time.perf_counter() - t0, 2))
-        logger.info("epoch %d: train %.5f, validation %.5f", epoch, train_loss, val_loss)
-        if val_loss < run["best_val"]:
-            run["best_val"], history["best_epoch"] = val_loss, epoch
-            run["best_state"] = _copy_state(module)
-        elif epoch - max(history["best_epoch"], warmup_end) >= settings.patience:
-            history["stopped_early"] = True
-        run["epoch"] = epoch + 1
-        run["finished"] = history["stopped_early"] or run["epoch"] >= settings.max_epochs
-        if checkpoint is not None:
-            checkpoint.save(
-                {
-                    "run": run,
-                    "model": module.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "schedule": schedule.state_dict(),
-                    "generators": {name: g.get_state() for name, g in generators.items()},
-                }
-            )
-        if progress is not None:
-            progress(epoch, train_loss, val_loss)
-    module.load_state_dict(run["best_state"])
-    module.to("cpu")
-    module.eval()
-    return history
+
+
+def _train_epoch(
+    module: nn.Module,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    z: torch.Tensor,
+    order: torch.Tensor,
+    batch_size: int,
+    opt: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    device: torch.device,
+) -> float:
+    """One pass over the rows in ``order``, a step per batch; the mean training loss."""
+    module.train()
+    running = 0.0
+    for start in range(0, len(x), batch_size):
+        rows = order[start : start + batch_size]
+        value = loss(module(_to(x[rows], device)).cpu(), z[rows])
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        opt.step()
+        schedule.step()
+        running += float(value.detach()) * len(rows)
+    return running / len(x)
+
+
+def _record_epoch(
+    run: dict,
+    module: nn.Module,
+    train_loss: float,
+    val_loss: float,
+    t0: float,
+    warmup_end: int,
+    settings: TrainSettings,
+) -> None:
+    """Add the epoch to the history, keep the weights if best, and decide on stopping early
+    (epochs without improvement count from ``warmup_end`` on)."""
+    history, epoch = run["history"], run["epoch"]
+    history["train_loss"].append(train_loss)
+    history["val_loss"].append(val_loss)
+    history["epoch_seconds"].append(round(time.perf_counter() - t0, 2))
+    logger.info("epoch %d: train %.5f, validation %.5f", epoch, train_loss, val_loss)
+    if val_loss < run["best_val"]:
+        run["best_val"], history["best_epoch"] = val_loss, epoch
+        run["best_state"] = _copy_state(module)
+    elif epoch - max(history["best_epoch"], warmup_end) >= settings.patience:
+        history["stopped_early"] = True
+    run["epoch"] = epoch + 1
+    run["finished"] = history["stopped_early"] or run["epoch"] >= settings.max_epochs
 
 
 def _to(t: torch.Tensor, device: torch.device | None) -> torch.Tensor:
