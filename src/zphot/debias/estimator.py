@@ -28,7 +28,7 @@ import torch
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter1d
 
-from .._rng import child_generator
+from .._rng import child_generator, child_seed, torch_generator
 from ..catalog.catalog import Catalog
 from ..estimators.base import Interval, Options, PhotoZEstimator, SurveySpec
 from ..estimators.nn.heads import FactorisedLoss, MagnitudeFactorisedHead
@@ -268,12 +268,13 @@ class DebiasedEstimator(PhotoZEstimator):
         emb: torch.Tensor,
         targets: torch.Tensor,
         lr: float,
-        seed: int,
+        rng: np.random.Generator,
     ) -> dict:
         """Retrain the redshift heads only (the magnitude head stays frozen), early-stopped on
-        a seeded tenth of the rows."""
+        a tenth of the rows; ``rng`` (the step's own stream) draws those rows, then the seed
+        of the batch order."""
         head.mag_head.requires_grad_(False)
-        perm = child_generator(seed, 0).permutation(len(emb))
+        perm = rng.permutation(len(emb))
         n_val = max(1, len(emb) // 10)
         val, tr = np.sort(perm[:n_val]), np.sort(perm[n_val:])
         settings = TrainSettings(
@@ -283,7 +284,7 @@ class DebiasedEstimator(PhotoZEstimator):
             learning_rate=lr,
             weight_decay=0.0,
         )
-        gen = torch.Generator().manual_seed(int(child_generator(seed, 1).integers(0, 2**62)))
+        gen = torch_generator(int(rng.integers(0, 2**62)))
         return train_network(
             head, loss, emb[tr], targets[tr], emb[val], targets[val], settings, gen
         )
@@ -308,7 +309,9 @@ class DebiasedEstimator(PhotoZEstimator):
         # Step 2: the same heads, fine-tuned at a nearly flat (z, magnitude) distribution: the
         # balanced subset, or every galaxy weighted so that each cell counts at most N_th.
         z_bin = np.floor((z - self.grid_.z_min) / float(self.balance_bin_width)).astype(np.int64)
-        rows, n_th = balanced_subset(z_bin, cell, self.n_th, self.kept_fraction, seed)
+        rows, n_th = balanced_subset(
+            z_bin, cell, self.n_th, self.kept_fraction, child_generator(seed, "balance")
+        )
         st.info.update(
             n_th=n_th, subset_size=int(len(rows)), n_train=int(len(z)), balance=self.balance
         )
@@ -323,7 +326,8 @@ class DebiasedEstimator(PhotoZEstimator):
         loss2 = FactorisedLoss(membership, cell_head, z_loss, weighted=weighted)
         t2 = np.column_stack([z[fit_rows], *wcol, cell[fit_rows]]).astype(np.float32)
         with torch_threads(net.n_jobs):
-            self._train_head(head2, loss2, emb[fit_rows], torch.from_numpy(t2), lr, seed)
+            rng2 = child_generator(seed, "head", 2)
+            self._train_head(head2, loss2, emb[fit_rows], torch.from_numpy(t2), lr, rng2)
         st.heads[2], st.grids[2] = head2, self.grid_
         if self.steps < 3:
             return st
@@ -366,12 +370,13 @@ class DebiasedEstimator(PhotoZEstimator):
         width = sigma1[fit_own] if self.labels != "hard-shifted" else np.full(len(fit_z), 1e-6)
         label = soft_labels(z_ad, width, ext)
         head3 = MagnitudeFactorisedHead(net.head_.z_heads.in_features, ext.n_bins, cells.n_heads)
-        init_parameters(head3, torch.Generator().manual_seed(seed))
+        rng3 = child_generator(seed, "head", 3)
+        init_parameters(head3, torch_generator(int(rng3.integers(0, 2**62))))
         head3.mag_head.load_state_dict(net.head_.mag_head.state_dict())
         loss3 = FactorisedLoss(membership, cell_head, None, weighted=weighted)
         t3 = torch.from_numpy(np.column_stack([label, *wcol, fit_cell]).astype(np.float32))
         with torch_threads(net.n_jobs):
-            self._train_head(head3, loss3, emb[fit_rows], t3, lr, seed + 1)
+            self._train_head(head3, loss3, emb[fit_rows], t3, lr, rng3)
         st.heads[3], st.grids[3] = head3, ext
         st.info.update(
             sigma1=sigma1.tolist(),
@@ -404,8 +409,9 @@ class DebiasedEstimator(PhotoZEstimator):
 
         z_oof = np.empty(len(z))
         pit_oof = np.empty(len(z))
-        for f, (tr, te) in enumerate(kfold_indices(len(z), int(self.n_folds), seed)):
-            st = self._run_steps(catalog.take(tr), z[tr], validation, seed + 1000 * (f + 1))
+        split = kfold_indices(len(z), int(self.n_folds), child_seed(seed, "fold-split"))
+        for f, (tr, te) in enumerate(split):
+            st = self._run_steps(catalog.take(tr), z[tr], validation, child_seed(seed, "fold", f))
             pdf = _stage_pdf(st.network, st.heads.get(last), st.grids[last], catalog.take(te))
             z_oof[te] = pdf.point(self.point)
             pit_oof[te] = pit(pdf.probs, pdf.grid.edges, z[te])

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from .._rng import child_seed, torch_generator
 from ..catalog.catalog import Catalog
 from ..estimators.base import Options
 from ..estimators.nn.network import Member, TorchEstimator
@@ -254,8 +255,9 @@ class ImageCNNEstimator(TorchEstimator):
     def _training_generators(
         self, member: Member, index: int
     ) -> Iterator[dict[str, torch.Generator]]:
-        """The augmentation's generator (its own seed per member), dropped after training."""
-        member.rep.generator = torch.Generator().manual_seed(self._member_seed(index) + 1)
+        """The augmentation's generator (member ``index``'s own stream), dropped after
+        training."""
+        member.rep.generator = torch_generator(child_seed(self._seed(), "augment", index))
         try:
             yield {"augment": member.rep.generator}
         finally:

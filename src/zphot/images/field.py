@@ -39,11 +39,6 @@ __all__ = [
     "write_field",
 ]
 
-#: Stream index of the field-level draws (positions), apart from the galaxies' own streams.
-_POSITIONS_STREAM = 0
-#: Stream index of each band's pixel noise: (seed, _NOISE_STREAM + band number).
-_NOISE_STREAM = 1_000_000_000
-
 
 @dataclasses.dataclass(frozen=True)
 class BandFrame:
@@ -115,7 +110,7 @@ def place_galaxies(
     stay rare), plus ``edge_fraction`` of them moved onto the field's border (half their stamp
     off the image), so a cutout test meets both cases. Returns the positions and the field's
     width in arcsec."""
-    rng = child_generator(seed, _POSITIONS_STREAM)
+    rng = child_generator(seed, "positions")
     side = int(math.ceil(math.sqrt(n)))
     width = side * spacing
     cells = rng.permutation(side * side)[:n]
@@ -153,7 +148,7 @@ def render_field(
     shape : (int, int)
         Mosaic shape (ny, nx), the same in pixels for every band.
     seed : int
-        Run seed: band ``k``'s noise is stream (seed, 10^9 + k).
+        Run seed: band ``k``'s noise is stream ``(seed, "band-noise", k)``.
     mask : (slice, slice), optional
         Pixels given weight 0 in every band (a bad region of the stack).
     noise : bool
@@ -165,7 +160,7 @@ def render_field(
         wcs = frame_wcs(frame, centre, shape)
         counts = _draw_band(table, band_obs, frame.band, wcs, shape)
         sky = band_obs.sky_counts(frame.band)
-        rng = child_generator(seed, _NOISE_STREAM + k)
+        rng = child_generator(seed, "band-noise", k)
         expected = np.clip(counts + sky, 0, None)
         noisy = (rng.poisson(expected) if noise else expected).astype(np.float32)
         weight = np.full(shape, 1.0 / sky, dtype=np.float32)  # inverse variance of the sky
