@@ -92,8 +92,8 @@ class DebiasedEstimator(PhotoZEstimator):
         min(1, N_th / its cell's count), or the paper's random subset of at most N_th per
         cell. The expected distribution is the same; weights let the heads see every galaxy.
         On held-out SDSS training galaxies (``benchmarks/sdss_debias_settings.py``) weights
-        gave Step 3 sigma_NMAD 0.0161 against 0.0166 and max |mean dz| over z_spec bins
-        0.0111 against 0.0121, at 2.5 times the head-training time.
+        gave the smaller Step 3 scatter and z_spec-binned bias, at a longer head training
+        (figures in BENCHMARKS.md, "Steps 2-3 settings").
     balance_bin_width : float
         Width of the redshift bins of Step 2's (z, magnitude) grid. Coarser than the PDF grid
         so that cells hold enough galaxies for a threshold to mean something on samples of
@@ -101,11 +101,11 @@ class DebiasedEstimator(PhotoZEstimator):
     labels : {"soft", "soft-shifted", "hard-shifted"}
         Step 3's labels: a Gaussian of width sigma_1 at z_spec, the same Gaussian at the
         shifted redshift (the paper's choice), or a one-bin label at the shifted redshift. On
-        the SDSS split (``benchmarks/sdss_debias.py``, seed 0) unshifted soft labels gave
-        sigma_NMAD 0.0163 against 0.0175 for shifted ones and max |mean dz| over z_spec bins
-        0.0071 against 0.0136, at the same n(z) fidelity (0.050 against 0.049): with the grid
-        already extended, shifting moved more faint low-z galaxies onto catastrophic
-        high-z estimates than it removed edge pull. Hence the default.
+        the SDSS split (``benchmarks/sdss_debias.py``) unshifted soft labels gave the smaller
+        scatter and z_spec-binned bias at the same n(z) fidelity (figures in BENCHMARKS.md,
+        ``mlp`` representation): with the grid already extended, shifting moved more faint
+        low-z galaxies onto catastrophic high-z estimates than it removed edge pull. Hence the
+        default.
     n_extra : int, optional
         Step 3 extends the grid by this many bins on each side (default: half the bins).
     head_epochs : int

@@ -122,8 +122,9 @@ class ImageCNNEstimator(TorchEstimator):
             )
         },
         # The magnitude-factorised output (Steps 1-3 of zphot debias) trains its six heads
-        # more slowly than one softmax: Step 1 sigma_NMAD 0.0226 at 20 epochs, 0.0204 at 40
-        # on held-out SDSS stamps (benchmarks/sdss_debias_settings.py --stamps ...).
+        # more slowly than one softmax: 40 epochs beat 20 on held-out SDSS stamps
+        # (benchmarks/sdss_debias_settings.py --stamps ...; figures in BENCHMARKS.md,
+        # "image-cnn representation").
         "factorised_params": {"max_epochs": 40},
     }
     _constraints: ClassVar[dict[str, Any]] = TorchEstimator._constraints | {
