@@ -182,7 +182,7 @@ def _fit_components(args: tuple) -> np.ndarray:
                 other = "disk" if comp == "bulge" else "bulge"
                 unit[f"flux_{comp}_{b}"] = 1.0 if has else 0.0
                 unit[f"flux_{other}_{b}"] = 0.0
-            # Same stream (seed, row) as the stamp: the same sub-pixel centring.
+            # Same stream (seed, "galaxy", row) as the stamp: the same sub-pixel centring.
             comps.append(render_galaxy(unit, obs, bands, size, seed, start + i, noise=False))
         for k in range(len(bands)):
             a = np.stack([comps[0][k].ravel(), comps[1][k].ravel()], axis=1).astype(float)

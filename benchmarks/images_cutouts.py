@@ -73,10 +73,12 @@ def _centroid_error(stamps: np.ndarray, true_xy: np.ndarray, box: int = 6) -> np
 
 def _direct_offsets(rows: np.ndarray, seed: int, size: int) -> np.ndarray:
     """Where render_galaxy put each galaxy: the centre plus its sub-pixel offset, the first
-    draw of its stream (seed, row)."""
+    draw of its stream (seed, "galaxy", row)."""
     from zphot._rng import child_generator
 
-    offsets = np.array([child_generator(seed, int(i)).uniform(-0.5, 0.5, size=2) for i in rows])
+    offsets = np.array(
+        [child_generator(seed, "galaxy", int(i)).uniform(-0.5, 0.5, size=2) for i in rows]
+    )
     return (size - 1) / 2 + offsets
 
 

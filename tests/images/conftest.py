@@ -13,7 +13,7 @@ def blob_catalog(n: int, seed: int, path, size: int = 16):  # noqa: ANN001, ANN2
     """A synthetic catalog (z linear in colour) whose stamps are Gaussian blobs carrying each
     band's flux, with unit sky noise: the colour information is in the pixels."""
     cat = synthetic_catalog(n, random_state=seed)
-    rng = np.random.default_rng(seed + 100)
+    rng = np.random.default_rng([seed, 100])  # a stream apart from the catalog's default_rng(seed)
     yy, xx = np.mgrid[:size, :size] - (size - 1) / 2
     r = rng.uniform(1.0, 3.0, n)
     prof = np.exp(-0.5 * (xx[None] ** 2 + yy[None] ** 2) / r[:, None, None] ** 2)

@@ -28,7 +28,7 @@ import torch
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter1d
 
-from .._rng import child_generator
+from .._rng import child_generator, child_seed, torch_generator
 from ..catalog.catalog import Catalog
 from ..estimators.base import Interval, Options, PhotoZEstimator, SurveySpec
 from ..estimators.nn.heads import FactorisedLoss, MagnitudeFactorisedHead
@@ -65,6 +65,37 @@ class _Stages:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class _HeadData:
+    """What Steps 2 and 3 retrain the redshift heads on (one training set)."""
+
+    embedding: torch.Tensor  # the frozen representation's output, one row per galaxy
+    cell: NDArray[np.int64]  # each galaxy's magnitude cell
+    membership: torch.Tensor  # cell -> heads weights, for the factorised loss
+    cell_head: torch.Tensor  # cell -> its own head
+    learning_rate: float
+    flat_rows: NDArray[np.int64]  # Step 2's balanced subset
+    n_th: int  # its per-cell threshold
+    fit_rows: NDArray[np.int64]  # the rows the heads train on (all when weighted)
+    weight_columns: list[NDArray[np.float64]]  # [balance weights] when weighted, else []
+
+    @property
+    def weighted(self) -> bool:
+        return bool(self.weight_columns)
+
+
+def _cell_densities(
+    sub_z: NDArray, sub_cell: NDArray, net: TorchEstimator, grid: RedshiftGrid
+) -> NDArray[np.float64]:
+    """Each magnitude cell's flat-subset density on the extended ``grid`` (zero beyond the
+    range): what truncates the Gaussian and shifts labels outward at the edges."""
+    density = np.zeros((net.cells_.n_cells, grid.n_bins))
+    for c in range(net.cells_.n_cells):
+        h = np.histogram(sub_z[sub_cell == c], grid.edges)[0].astype(float)
+        density[c] = gaussian_filter1d(h, 1.0) / max(h.sum(), 1.0)
+    return density
+
+
 class DebiasedEstimator(PhotoZEstimator):
     """A network estimator with the four bias-correction steps of Lin et al. (2022).
 
@@ -92,8 +123,8 @@ class DebiasedEstimator(PhotoZEstimator):
         min(1, N_th / its cell's count), or the paper's random subset of at most N_th per
         cell. The expected distribution is the same; weights let the heads see every galaxy.
         On held-out SDSS training galaxies (``benchmarks/sdss_debias_settings.py``) weights
-        gave Step 3 sigma_NMAD 0.0161 against 0.0166 and max |mean dz| over z_spec bins
-        0.0111 against 0.0121, at 2.5 times the head-training time.
+        gave the smaller Step 3 scatter and z_spec-binned bias, at a longer head training
+        (figures in BENCHMARKS.md, "Steps 2-3 settings").
     balance_bin_width : float
         Width of the redshift bins of Step 2's (z, magnitude) grid. Coarser than the PDF grid
         so that cells hold enough galaxies for a threshold to mean something on samples of
@@ -101,11 +132,11 @@ class DebiasedEstimator(PhotoZEstimator):
     labels : {"soft", "soft-shifted", "hard-shifted"}
         Step 3's labels: a Gaussian of width sigma_1 at z_spec, the same Gaussian at the
         shifted redshift (the paper's choice), or a one-bin label at the shifted redshift. On
-        the SDSS split (``benchmarks/sdss_debias.py``, seed 0) unshifted soft labels gave
-        sigma_NMAD 0.0163 against 0.0175 for shifted ones and max |mean dz| over z_spec bins
-        0.0071 against 0.0136, at the same n(z) fidelity (0.050 against 0.049): with the grid
-        already extended, shifting moved more faint low-z galaxies onto catastrophic
-        high-z estimates than it removed edge pull. Hence the default.
+        the SDSS split (``benchmarks/sdss_debias.py``) unshifted soft labels gave the smaller
+        scatter and z_spec-binned bias at the same n(z) fidelity (figures in BENCHMARKS.md,
+        ``mlp`` representation): with the grid already extended, shifting moved more faint
+        low-z galaxies onto catastrophic high-z estimates than it removed edge pull. Hence the
+        default.
     n_extra : int, optional
         Step 3 extends the grid by this many bins on each side (default: half the bins).
     head_epochs : int
@@ -268,12 +299,13 @@ class DebiasedEstimator(PhotoZEstimator):
         emb: torch.Tensor,
         targets: torch.Tensor,
         lr: float,
-        seed: int,
+        rng: np.random.Generator,
     ) -> dict:
         """Retrain the redshift heads only (the magnitude head stays frozen), early-stopped on
-        a seeded tenth of the rows."""
+        a tenth of the rows; ``rng`` (the step's own stream) draws those rows, then the seed
+        of the batch order."""
         head.mag_head.requires_grad_(False)
-        perm = child_generator(seed, 0).permutation(len(emb))
+        perm = rng.permutation(len(emb))
         n_val = max(1, len(emb) // 10)
         val, tr = np.sort(perm[:n_val]), np.sort(perm[n_val:])
         settings = TrainSettings(
@@ -283,7 +315,7 @@ class DebiasedEstimator(PhotoZEstimator):
             learning_rate=lr,
             weight_decay=0.0,
         )
-        gen = torch.Generator().manual_seed(int(child_generator(seed, 1).integers(0, 2**62)))
+        gen = torch_generator(int(rng.integers(0, 2**62)))
         return train_network(
             head, loss, emb[tr], targets[tr], emb[val], targets[val], settings, gen
         )
@@ -291,94 +323,147 @@ class DebiasedEstimator(PhotoZEstimator):
     def _run_steps(
         self, catalog: Catalog, z: NDArray, validation: Catalog | None, seed: int
     ) -> _Stages:
+        """Steps 1-3 on one training set, each run from its own random stream of ``seed``."""
         net = self._network(seed).fit(catalog, validation=validation)
-        st = _Stages(network=net)
-        st.heads[1] = net.head_
-        st.grids[1] = self.grid_
+        stages = _Stages(network=net)
+        stages.heads[1], stages.grids[1] = net.head_, self.grid_
         if self.steps < 2:
-            return st
+            return stages
+        data = self._head_data(net, catalog, z, seed)
+        stages.info.update(
+            n_th=data.n_th,
+            subset_size=int(len(data.flat_rows)),
+            n_train=int(len(z)),
+            balance=self.balance,
+        )
+        head2 = self._step2(net, data, z, seed)
+        stages.heads[2], stages.grids[2] = head2, self.grid_
+        if self.steps < 3:
+            return stages
+        head3, extended, sigma1 = self._step3(net, data, head2, z, seed)
+        stages.heads[3], stages.grids[3] = head3, extended
+        stages.info.update(
+            sigma1=sigma1.tolist(),
+            n_extra=int((extended.n_bins - self.grid_.n_bins) // 2),
+            labels=self.labels,
+        )
+        return stages
+
+    def _head_data(self, net: TorchEstimator, catalog: Catalog, z: NDArray, seed: int) -> _HeadData:
+        """What Steps 2 and 3 retrain the heads on: the frozen embedding, the magnitude cells
+        and Step 2's nearly flat (z, magnitude) distribution: the balanced subset, or every
+        galaxy weighted so that each cell counts at most N_th."""
         with torch_threads(net.n_jobs):
-            emb = torch.from_numpy(net.embed(catalog))
+            embedding = torch.from_numpy(net.embed(catalog))
         cells = net.cells_
         cell = net.magnitude_cell(catalog)
-        membership = torch.from_numpy(cells.membership(np.arange(cells.n_cells)))
-        cell_head = torch.from_numpy(cells.head(np.arange(cells.n_cells)))
-        lr = float(net.learning_rate) * float(self.head_learning_rate_factor)
-
-        # Step 2: the same heads, fine-tuned at a nearly flat (z, magnitude) distribution: the
-        # balanced subset, or every galaxy weighted so that each cell counts at most N_th.
         z_bin = np.floor((z - self.grid_.z_min) / float(self.balance_bin_width)).astype(np.int64)
-        rows, n_th = balanced_subset(z_bin, cell, self.n_th, self.kept_fraction, seed)
-        st.info.update(
-            n_th=n_th, subset_size=int(len(rows)), n_train=int(len(z)), balance=self.balance
+        flat_rows, n_th = balanced_subset(
+            z_bin, cell, self.n_th, self.kept_fraction, child_generator(seed, "balance")
         )
         weighted = self.balance == "weights"
-        if weighted:
-            fit_rows = np.arange(len(z))
-            wcol = [balance_weights(z_bin, cell, n_th)]
-        else:
-            fit_rows, wcol = rows, []
-        head2 = copy.deepcopy(net.head_)
-        z_loss = ClassificationLoss(torch.from_numpy(self.grid_.edges), float(net.label_width))
-        loss2 = FactorisedLoss(membership, cell_head, z_loss, weighted=weighted)
-        t2 = np.column_stack([z[fit_rows], *wcol, cell[fit_rows]]).astype(np.float32)
-        with torch_threads(net.n_jobs):
-            self._train_head(head2, loss2, emb[fit_rows], torch.from_numpy(t2), lr, seed)
-        st.heads[2], st.grids[2] = head2, self.grid_
-        if self.steps < 3:
-            return st
+        return _HeadData(
+            embedding=embedding,
+            cell=cell,
+            membership=torch.from_numpy(cells.membership(np.arange(cells.n_cells))),
+            cell_head=torch.from_numpy(cells.head(np.arange(cells.n_cells))),
+            learning_rate=float(net.learning_rate) * float(self.head_learning_rate_factor),
+            flat_rows=flat_rows,
+            n_th=n_th,
+            fit_rows=np.arange(len(z)) if weighted else flat_rows,
+            weight_columns=[balance_weights(z_bin, cell, n_th)] if weighted else [],
+        )
 
-        # Step 3: extended grid, fresh redshift heads, soft (optionally shifted) labels.
-        ext = self.grid_.extended(self.n_extra or self.grid_.n_bins // 2)
+    def _step2(
+        self, net: TorchEstimator, data: _HeadData, z: NDArray, seed: int
+    ) -> MagnitudeFactorisedHead:
+        """Step 2: the same heads, fine-tuned at the nearly flat (z, magnitude) distribution."""
+        head = copy.deepcopy(net.head_)
+        z_loss = ClassificationLoss(torch.from_numpy(self.grid_.edges), float(net.label_width))
+        loss = FactorisedLoss(data.membership, data.cell_head, z_loss, weighted=data.weighted)
+        rows = data.fit_rows
+        targets = np.column_stack([z[rows], *data.weight_columns, data.cell[rows]])
         with torch_threads(net.n_jobs):
-            out2 = forward_rows(head2, emb[rows])
+            self._train_head(
+                head,
+                loss,
+                data.embedding[rows],
+                torch.from_numpy(targets.astype(np.float32)),
+                data.learning_rate,
+                child_generator(seed, "head", 2),
+            )
+        return head
+
+    def _step3(
+        self,
+        net: TorchEstimator,
+        data: _HeadData,
+        head2: MagnitudeFactorisedHead,
+        z: NDArray,
+        seed: int,
+    ) -> tuple[MagnitudeFactorisedHead, RedshiftGrid, NDArray[np.float64]]:
+        """Step 3: extended grid, fresh redshift heads, soft (optionally shifted) labels.
+        Returns the heads, the extended grid and sigma_1 per head."""
+        extended = self.grid_.extended(self.n_extra or self.grid_.n_bins // 2)
+        sigma1, sigma2 = self._label_widths(net, data, head2, z)
+        rows = data.fit_rows
+        fit_z, fit_cell = z[rows], data.cell[rows]
+        if self.labels == "soft":
+            label_z = fit_z
+        else:
+            density = _cell_densities(z[data.flat_rows], data.cell[data.flat_rows], net, extended)
+            label_z = shifted_labels(fit_z, density[fit_cell], sigma2, extended)
+        if self.labels == "hard-shifted":
+            width = np.full(len(fit_z), 1e-6)
+        else:
+            width = sigma1[net.cells_.head(fit_cell)]
+        label = soft_labels(label_z, width, extended)
+        n_heads = net.cells_.n_heads
+        head = MagnitudeFactorisedHead(net.head_.z_heads.in_features, extended.n_bins, n_heads)
+        rng = child_generator(seed, "head", 3)
+        init_parameters(head, torch_generator(int(rng.integers(0, 2**62))))
+        head.mag_head.load_state_dict(net.head_.mag_head.state_dict())
+        loss = FactorisedLoss(data.membership, data.cell_head, None, weighted=data.weighted)
+        targets = np.column_stack([label, *data.weight_columns, fit_cell]).astype(np.float32)
+        with torch_threads(net.n_jobs):
+            self._train_head(
+                head,
+                loss,
+                data.embedding[rows],
+                torch.from_numpy(targets),
+                data.learning_rate,
+                rng,
+            )
+        return head, extended, sigma1
+
+    def _label_widths(
+        self, net: TorchEstimator, data: _HeadData, head2: MagnitudeFactorisedHead, z: NDArray
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """sigma_1 per head and sigma_2 per fitted galaxy, from Step 2's estimates. Both are
+        measured on the flat subset in either balance mode: they describe the flat
+        distribution the labels are made for."""
+        cells, grid = net.cells_, self.grid_
+        with torch_threads(net.n_jobs):
+            out2 = forward_rows(head2, data.embedding[data.flat_rows])
         z_logits, _ = head2.split(out2)
-        # sigma_1, sigma_2 and the densities are measured on the flat subset in either
-        # balance mode: they describe the flat distribution the labels are made for.
-        sub_z, sub_cell = z[rows], cell[rows]
-        own = cells.head(sub_cell)
+        sub_z = z[data.flat_rows]
+        own = cells.head(data.cell[data.flat_rows])
         sigma1 = np.full(cells.n_heads, np.nan)
-        s2_head = np.zeros((cells.n_heads, self.grid_.n_bins))
+        sigma2_head = np.zeros((cells.n_heads, grid.n_bins))
         for k in range(cells.n_heads):
             sel = own == k
             if sel.sum() < 10:
                 continue
-            zp = self.grid_.centres[z_logits[sel, k].argmax(1).numpy()]
-            sigma1[k] = fit_sigma1(zp, sub_z[sel], self.grid_)
-            s2_head[k] = local_sigma2(zp, sub_z[sel], self.grid_, sigma1[k])
+            zp = grid.centres[z_logits[sel, k].argmax(1).numpy()]
+            sigma1[k] = fit_sigma1(zp, sub_z[sel], grid)
+            sigma2_head[k] = local_sigma2(zp, sub_z[sel], grid, sigma1[k])
         # Sparse heads borrow the median dispersion of the others.
-        fill = float(np.nanmedian(sigma1)) if np.isfinite(sigma1).any() else self.grid_.width
+        fill = float(np.nanmedian(sigma1)) if np.isfinite(sigma1).any() else grid.width
         sigma1 = np.where(np.isfinite(sigma1), sigma1, fill)
-        fit_z, fit_cell = z[fit_rows], cell[fit_rows]
-        fit_own = cells.head(fit_cell)
-        sigma2 = s2_head[fit_own, self.grid_.bin_index(fit_z)]
-        sigma2 = np.where(sigma2 > 0, sigma2, sigma1[fit_own])
-        # Each magnitude cell's subset density on the extended grid (zero beyond the range):
-        # what truncates the Gaussian and shifts labels outward at the edges.
-        density = np.zeros((cells.n_cells, ext.n_bins))
-        for c in range(cells.n_cells):
-            h = np.histogram(sub_z[sub_cell == c], ext.edges)[0].astype(float)
-            density[c] = gaussian_filter1d(h, 1.0) / max(h.sum(), 1.0)
-        if self.labels == "soft":
-            z_ad = fit_z
-        else:
-            z_ad = shifted_labels(fit_z, density[fit_cell], sigma2, ext)
-        width = sigma1[fit_own] if self.labels != "hard-shifted" else np.full(len(fit_z), 1e-6)
-        label = soft_labels(z_ad, width, ext)
-        head3 = MagnitudeFactorisedHead(net.head_.z_heads.in_features, ext.n_bins, cells.n_heads)
-        init_parameters(head3, torch.Generator().manual_seed(seed))
-        head3.mag_head.load_state_dict(net.head_.mag_head.state_dict())
-        loss3 = FactorisedLoss(membership, cell_head, None, weighted=weighted)
-        t3 = torch.from_numpy(np.column_stack([label, *wcol, fit_cell]).astype(np.float32))
-        with torch_threads(net.n_jobs):
-            self._train_head(head3, loss3, emb[fit_rows], t3, lr, seed + 1)
-        st.heads[3], st.grids[3] = head3, ext
-        st.info.update(
-            sigma1=sigma1.tolist(),
-            n_extra=int((ext.n_bins - self.grid_.n_bins) // 2),
-            labels=self.labels,
-        )
-        return st
+        fit_z = z[data.fit_rows]
+        fit_own = cells.head(data.cell[data.fit_rows])
+        sigma2 = sigma2_head[fit_own, grid.bin_index(fit_z)]
+        return sigma1, np.where(sigma2 > 0, sigma2, sigma1[fit_own])
 
     # --- fit -----------------------------------------------------------------------------
 
@@ -404,8 +489,9 @@ class DebiasedEstimator(PhotoZEstimator):
 
         z_oof = np.empty(len(z))
         pit_oof = np.empty(len(z))
-        for f, (tr, te) in enumerate(kfold_indices(len(z), int(self.n_folds), seed)):
-            st = self._run_steps(catalog.take(tr), z[tr], validation, seed + 1000 * (f + 1))
+        split = kfold_indices(len(z), int(self.n_folds), child_seed(seed, "fold-split"))
+        for f, (tr, te) in enumerate(split):
+            st = self._run_steps(catalog.take(tr), z[tr], validation, child_seed(seed, "fold", f))
             pdf = _stage_pdf(st.network, st.heads.get(last), st.grids[last], catalog.take(te))
             z_oof[te] = pdf.point(self.point)
             pit_oof[te] = pit(pdf.probs, pdf.grid.edges, z[te])

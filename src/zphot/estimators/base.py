@@ -121,6 +121,14 @@ class PhotoZEstimator(BaseEstimator):
     #: Whether ``fit`` accepts ``sample_weight``.
     takes_sample_weight: ClassVar[bool] = False
 
+    # The common parameters, stored by every subclass's ``__init__`` (declared here, without
+    # values, so the base class reads them as attributes with each subclass's own defaults).
+    grid: tuple[float, float, int] | None
+    point: str
+    inputs: str
+    scaler: str
+    random_state: int
+
     # --- validation ----------------------------------------------------------------------
 
     def _validate_params(self) -> None:
@@ -189,11 +197,9 @@ class PhotoZEstimator(BaseEstimator):
         z = catalog.require_z()
         self.survey_: Survey = catalog.survey
         self.bands_ = catalog.bands
-        self.preprocessing_ = Preprocessor(
-            self.get_params().get("inputs", "colours"), self.get_params().get("scaler", "standard")
-        )
+        self.preprocessing_ = Preprocessor(self.inputs, self.scaler)
         self.preprocessing_.fit(catalog)
-        grid = self.get_params().get("grid")
+        grid = self.grid
         self.grid_ = (
             RedshiftGrid(float(grid[0]), float(grid[1]), int(grid[2]))
             if grid
@@ -224,7 +230,7 @@ class PhotoZEstimator(BaseEstimator):
         return w
 
     def _seed(self) -> int:
-        return int(self.get_params().get("random_state", 0) or 0)
+        return int(self.random_state or 0)
 
     def _coverage_x(self, cat: Catalog) -> NDArray[np.float64]:
         """Reference magnitude + colours, NaN for rows with no measured band."""
@@ -255,7 +261,7 @@ class PhotoZEstimator(BaseEstimator):
         """Point estimates, as chosen by the ``point`` parameter (inputs as for
         :meth:`predict_pdf`)."""
         catalog = self._input(catalog, survey)
-        z, _ = self._summary(catalog, self.get_params().get("point", "mode"))
+        z, _ = self._summary(catalog, self.point)
         return z
 
     def out_of_coverage(self, catalog: Any, *, survey: SurveySpec = None) -> NDArray[np.bool_]:
@@ -280,7 +286,7 @@ class PhotoZEstimator(BaseEstimator):
 
     def _prediction_frame(self, catalog: Catalog, pdf: PDFBatch | None) -> pd.DataFrame:
         """The rows of :meth:`predict_table` as a DataFrame (subclasses add columns here)."""
-        kind = self.get_params().get("point", "mode")
+        kind = self.point
         if pdf is None:
             z, q = self._summary(catalog, kind, INTERVAL_68)
             lo, hi = q[:, 0], q[:, 1]

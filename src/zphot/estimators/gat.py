@@ -190,9 +190,9 @@ class GATEstimator(TorchEstimator):
         "synthetic_tolerance": 0.02,
         "fast_params": FAST_TRAINING | {"width": 8, "heads": 2, "hidden": (64,)},
         # With the magnitude-factorised output (Steps 1-3 of zphot debias) the attention layers
-        # need three times the epochs: Step 1 sigma_NMAD 0.0204 at 20 epochs, 0.0161 at 60 on
-        # held-out SDSS training galaxies (benchmarks/sdss_debias_settings.py --base gat),
-        # against 0.0153 for the mlp at 20.
+        # need three times the epochs of the plain output (held-out SDSS training galaxies,
+        # benchmarks/sdss_debias_settings.py --base gat; figures in BENCHMARKS.md, "Step 1
+        # epochs for the gat").
         "factorised_params": {"max_epochs": 60},
     }
     _constraints: ClassVar[dict[str, Any]] = TorchEstimator._constraints | {

@@ -95,15 +95,14 @@ class MLPEstimator(TorchEstimator):
 
     Notes
     -----
-    Defaults were chosen on the SDSS public split (``benchmarks/sdss_networks.py``, where the
-    measured figures are). Twenty epochs beat sixty: longer training over-fits the fine-grid
-    softmax and adds outliers. Labels smoothed by 0.005 (1 + z) and the PDF median as the point
-    estimate keep the outlier fraction near 2.4%; the mode reaches a slightly smaller
-    sigma_NMAD but puts 3% of galaxies beyond |dz| = 0.05, because it sits on the peak of
-    skewed PDFs. Wider or deeper networks, residual blocks, other batch sizes, learning rates,
-    bin widths and ensembles of up to five members all land within 0.0001 of the same
-    sigma_NMAD (about 0.0150), so the default is one member: five times cheaper to train and to
-    predict, and ``n_ensemble`` stays available.
+    Defaults were chosen on the SDSS public split (``benchmarks/sdss_networks.py``; the
+    measured figures are in BENCHMARKS.md, "SDSS public split"). Twenty epochs beat sixty:
+    longer training over-fits the fine-grid softmax and adds outliers. Labels smoothed by
+    0.005 (1 + z) and the PDF median as the point estimate give fewer outliers than the mode,
+    which sits on the peak of skewed PDFs. Wider or deeper networks, residual blocks, other
+    batch sizes, learning rates, bin widths and small ensembles all land on the same
+    sigma_NMAD, so the default is one member (the cheapest to train and to predict), and
+    ``n_ensemble`` stays available.
 
     Examples
     --------

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from .._rng import child_seed, torch_generator
 from ..catalog.catalog import Catalog
 from ..estimators.base import Options
 from ..estimators.nn.network import Member, TorchEstimator
@@ -121,8 +122,9 @@ class ImageCNNEstimator(TorchEstimator):
             )
         },
         # The magnitude-factorised output (Steps 1-3 of zphot debias) trains its six heads
-        # more slowly than one softmax: Step 1 sigma_NMAD 0.0226 at 20 epochs, 0.0204 at 40
-        # on held-out SDSS stamps (benchmarks/sdss_debias_settings.py --stamps ...).
+        # more slowly than one softmax: 40 epochs beat 20 on held-out SDSS stamps
+        # (benchmarks/sdss_debias_settings.py --stamps ...; figures in BENCHMARKS.md,
+        # "image-cnn representation").
         "factorised_params": {"max_epochs": 40},
     }
     _constraints: ClassVar[dict[str, Any]] = TorchEstimator._constraints | {
@@ -254,8 +256,9 @@ class ImageCNNEstimator(TorchEstimator):
     def _training_generators(
         self, member: Member, index: int
     ) -> Iterator[dict[str, torch.Generator]]:
-        """The augmentation's generator (its own seed per member), dropped after training."""
-        member.rep.generator = torch.Generator().manual_seed(self._member_seed(index) + 1)
+        """The augmentation's generator (member ``index``'s own stream), dropped after
+        training."""
+        member.rep.generator = torch_generator(child_seed(self._seed(), "augment", index))
         try:
             yield {"augment": member.rep.generator}
         finally:

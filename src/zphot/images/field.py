@@ -40,11 +40,6 @@ __all__ = [
     "write_field",
 ]
 
-#: Stream index of the field-level draws (positions), apart from the galaxies' own streams.
-_POSITIONS_STREAM = 0
-#: Stream index of each band's pixel noise: (seed, _NOISE_STREAM + band number).
-_NOISE_STREAM = 1_000_000_000
-
 
 @dataclasses.dataclass(frozen=True)
 class BandFrame:
@@ -123,7 +118,7 @@ def place_galaxies(
     the centre (the edge of the reference band's image, so half their stamp falls off it; the
     lattice's own border by default), so a cutout test meets both cases. Column ``edge`` marks
     those."""
-    rng = child_generator(seed, _POSITIONS_STREAM)
+    rng = child_generator(seed, "positions")
     side = int(math.ceil(math.sqrt(n)))
     width = field_width(n, spacing)
     cells = rng.permutation(side * side)[:n]
@@ -162,7 +157,7 @@ def render_field(
     shape : (int, int)
         Mosaic shape (ny, nx), the same in pixels for every band.
     seed : int
-        Run seed: band ``k``'s noise is stream (seed, 10^9 + k).
+        Run seed: band ``k``'s noise is stream ``(seed, "band-noise", k)``.
     mask : (slice, slice), optional
         Pixels given weight 0 in every band (a bad region of the stack).
     noise : bool
@@ -174,7 +169,7 @@ def render_field(
         wcs = frame_wcs(frame, centre, shape)
         counts = _draw_band(table, band_obs, frame.band, wcs, shape)
         sky = band_obs.sky_counts(frame.band)
-        rng = child_generator(seed, _NOISE_STREAM + k)
+        rng = child_generator(seed, "band-noise", k)
         expected = np.clip(counts + sky, 0, None)
         noisy = (rng.poisson(expected) if noise else expected).astype(np.float32)
         weight = np.full(shape, 1.0 / sky, dtype=np.float32)  # inverse variance of the sky

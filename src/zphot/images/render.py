@@ -8,8 +8,8 @@ Poisson on (sky + galaxy) counts, with the sky level and count scale tied to the
 depth (:class:`zphot.catalog.observing.Observing`); the sky is subtracted and pixels are returned
 in nanomaggies.
 
-Randomness comes only from the galaxy's own stream (run seed, row index), so a stamp does not
-depend on which process drew it or in which order.
+Randomness comes only from the galaxy's own stream ``(run seed, "galaxy", row index)``, so a
+stamp does not depend on which process drew it or in which order.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def render_galaxy(
     size : int
         Stamp width in pixels.
     seed, index : int
-        Run seed and the galaxy's row: its random stream is (seed, index).
+        Run seed and the galaxy's row: its random stream is ``(seed, "galaxy", index)``, which
+        draws the centring offset, then one noise seed per band.
     noise : bool
         ``False`` returns the noiseless rendering (same centring).
 
@@ -104,10 +105,10 @@ def render_galaxy(
     ndarray, float32
     """
     galsim = _galsim()
-    rng = child_generator(seed, index)
+    rng = child_generator(seed, "galaxy", index)
     # Sub-pixel centring offset, as a real cutout has; same in all bands.
     offset = rng.uniform(-0.5, 0.5, size=2)
-    noise_seed = int(rng.integers(1, 2**31 - 1))
+    noise_seeds = rng.integers(1, 2**31 - 1, size=len(bands))
     out = np.empty((len(bands), size, size), dtype=np.float32)
     for k, band in enumerate(bands):
         gal = galsim.Convolve(galaxy_profile(params, band), psf_profile(obs, band))
@@ -118,7 +119,7 @@ def render_galaxy(
             counts = image * gain
             counts.addNoise(
                 galsim.PoissonNoise(
-                    galsim.BaseDeviate(noise_seed + k), sky_level=obs.sky_counts(band)
+                    galsim.BaseDeviate(int(noise_seeds[k])), sky_level=obs.sky_counts(band)
                 )
             )
             out[k] = counts.array / gain

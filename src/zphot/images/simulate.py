@@ -41,7 +41,8 @@ def prepare_catalog(catalog: Catalog, seed: int = 0) -> pd.DataFrame:
 
     Each galaxy's type is the template mix that best fits its colours at its redshift
     (:func:`zphot.sim.population.fit_types`); bulge fraction, sizes and shapes are drawn from
-    that type's relations (stream (seed, 1)); the bulge and disk fluxes of every band are
+    that type's relations (stream ``(seed, "structure")``, apart from every galaxy's render
+    stream); the bulge and disk fluxes of every band are
     scaled so their sum is the catalog's magnitude while keeping the model's bulge share in
     that band. Bands without a magnitude keep the model's fluxes.
 
@@ -63,7 +64,7 @@ def prepare_catalog(catalog: Catalog, seed: int = 0) -> pd.DataFrame:
     filled = np.where(np.isfinite(mags), mags, np.nanmedian(mags, axis=1, keepdims=True))
     types = fit_types(filled, z, filters)
     struct = draw_structure(
-        types, z, filled[:, ref], filters[ref], filters, child_generator(seed, 1)
+        types, z, filled[:, ref], filters[ref], filters, child_generator(seed, "structure")
     )
     out = catalog.table.copy()
     out["type"] = types
@@ -143,7 +144,7 @@ def simulate_images(
     size : int
         Stamp width in pixels (32, or 64 as Pasquet et al. 2019 used).
     seed : int
-        Run seed; galaxy i draws from stream (seed, i).
+        Run seed; galaxy i draws from stream ``(seed, "galaxy", i)``.
     n_jobs : int
         Worker processes (1 renders in this process).
     chunk_size : int

@@ -35,7 +35,6 @@ __all__ = [
     "load_stamps",
     "stamp_bands",
     "stamp_columns",
-    "stamp_shape",
     "stamps_in_bands",
 ]
 
@@ -158,12 +157,6 @@ def load_stamps(catalog: Catalog) -> NDArray[np.float32]:
             )
         out[sel[order]] = block[inverse]
     return out
-
-
-def stamp_shape(catalog: Catalog) -> tuple[int, ...]:
-    """(bands, size, size) of the catalog's stamps, read from the first row's file."""
-    files = _stamp_files(catalog)
-    return tuple(int(s) for s in _cube(files[0]).shape[1:])
 
 
 def stamp_bands(catalog: Catalog) -> tuple[str, ...]:

@@ -304,7 +304,7 @@ def check_pdf_valid(ctx: _Context) -> None:
         _require(z.shape == (n,), f"point('{kind}') shape {z.shape}")
         _require(bool(((z >= g.z_min) & (z <= g.z_max)).all()), f"point('{kind}') outside grid")
     np.testing.assert_array_equal(pdf.point("mode"), g.centres[np.argmax(pdf.probs, axis=1)])
-    point = est.get_params().get("point", "mode")
+    point = est.point
     # A recalibrated PDF (tag "recalibrated_pdf") keeps the point estimates of the PDF before
     # recalibration, which the estimator exposes as raw_pdf().
     point_pdf = est.raw_pdf(ctx.test) if type(est).tags.get("recalibrated_pdf") else pdf
@@ -454,7 +454,7 @@ def check_nan_band_imputed(ctx: _Context) -> None:
         table = est.predict_table(holed)
         np.testing.assert_allclose(
             table[["z_phot", "z_lo", "z_hi"]].to_numpy(),
-            np.column_stack([pdf.point(est.get_params().get("point", "mode")), *pdf.interval()]),
+            np.column_stack([pdf.point(est.point), *pdf.interval()]),
             rtol=0,
             atol=SUMMARY_ATOL,
             err_msg="predict_table() with NaN differs from predict_pdf()",

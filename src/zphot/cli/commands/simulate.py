@@ -97,7 +97,7 @@ def images_command(
     select: Select = None,
     z_max: ZMax = None,
     size: Annotated[int, typer.Option(help="Stamp width in pixels (32, or 64 as Pasquet).")] = 32,
-    seed: Annotated[int, typer.Option(help="Run seed; galaxy i uses stream (seed, i).")] = 0,
+    seed: Annotated[int, typer.Option(help="Run seed; each galaxy has its own stream.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = 2,
     chunk_size: Annotated[int, typer.Option(help="Rows per written chunk.")] = 256,
     limit: Annotated[int | None, typer.Option(help="Render only the first N rows.")] = None,

@@ -26,7 +26,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from ..._rng import child_generator
+from ..._rng import child_generator, child_seed, torch_generator
 from ...catalog.catalog import Catalog
 from ...exceptions import ParameterError
 from ...features.cells import MagnitudeCells
@@ -215,24 +215,22 @@ class TorchEstimator(PhotoZEstimator):
     def _validate_params(self) -> None:
         super()._validate_params()
         name = type(self).__name__
-        n_jobs = self.get_params()["n_jobs"]
+        n_jobs = self.n_jobs
         if n_jobs is not None and not Interval(1, None, integer=True).ok(n_jobs):
             raise ParameterError(
                 f"{name}: parameter 'n_jobs' must be None or a positive integer, got {n_jobs!r}"
             )
-        if "device" in self.get_params():
-            check_device(self.get_params()["device"], name)
-        checkpoint = self.get_params().get("checkpoint")
+        check_device(self.device, name)
+        checkpoint = self.checkpoint
         if checkpoint is not None and not isinstance(checkpoint, str | os.PathLike):
             raise ParameterError(
                 f"{name}: parameter 'checkpoint' must be None or a folder path, got {checkpoint!r}"
             )
         self._check_widths("hidden")
-        params = self.get_params()
-        if params.get("output") == "magnitude":
-            if params["loss"] != "classification":
+        if self.output == "magnitude":
+            if self.loss != "classification":
                 raise ParameterError(f"{name}: output='magnitude' needs loss='classification'")
-            cells = params.get("magnitude_cells")
+            cells = self.magnitude_cells
             if cells is not None and not (isinstance(cells, dict) and set(cells) <= _CELL_KEYS):
                 raise ParameterError(
                     f"{name}: parameter 'magnitude_cells' must be None or a dict with keys "
@@ -241,7 +239,7 @@ class TorchEstimator(PhotoZEstimator):
 
     def _check_widths(self, pname: str) -> None:
         """A layer-width parameter must be a non-empty sequence of positive integers."""
-        widths = self.get_params().get(pname)
+        widths = getattr(self, pname)
         if widths is not None and not (
             isinstance(widths, list | tuple)
             and len(widths) > 0
@@ -310,7 +308,7 @@ class TorchEstimator(PhotoZEstimator):
     # --- magnitude-factorised output (Lin et al. 2022) ---------------------------------------
 
     def _factorised(self) -> bool:
-        return self.get_params().get("output", "bins") == "magnitude"
+        return self.output == "magnitude"
 
     def magnitude_cell(self, catalog: Catalog) -> NDArray[np.int64]:
         """Each galaxy's reference-band magnitude cell (imputed where missing)."""
@@ -318,7 +316,7 @@ class TorchEstimator(PhotoZEstimator):
         return self.cells_.cell(mags[:, self.preprocessing_.ref_index_])
 
     def _fit_cells(self, catalog: Catalog) -> None:
-        opts = dict(self.get_params().get("magnitude_cells") or {})
+        opts = dict(self.magnitude_cells or {})
         if {"m_min", "m_max", "n_cells"} <= set(opts):
             self.cells_ = MagnitudeCells(
                 float(opts["m_min"]),
@@ -350,7 +348,7 @@ class TorchEstimator(PhotoZEstimator):
     def _member_seed(self, index: int) -> int:
         # Stream 0 draws the validation folds; member m uses stream 1 + m, so adding members
         # never changes the earlier ones.
-        return int(child_generator(self._seed(), 1 + index).integers(0, 2**62))
+        return child_seed(self._seed(), 1 + index)
 
     def _validation_folds(self, n: int) -> list[NDArray[np.int64]]:
         k = max(2, min(n, round(1.0 / self.validation_fraction)))
@@ -382,14 +380,14 @@ class TorchEstimator(PhotoZEstimator):
                 weight_decay=float(self.weight_decay),
             )
             loss = self._loss(weighted=weight is not None)
-            device = resolve_device(self.get_params().get("device", "cpu"), self.name)
-            folder = self.get_params().get("checkpoint")
+            device = resolve_device(self.device, self.name)
+            folder = self.checkpoint
             data = (x, zt) if validation is None else (x, zt, x_val, z_val)
             key = self._run_key(*data) if folder is not None else ""
             self.members_: list[tuple[nn.Module, nn.Module]] = []
             self.history_: list[dict] = []
             for m in range(int(self.n_ensemble)):
-                gen = torch.Generator().manual_seed(self._member_seed(m))
+                gen = torch_generator(self._member_seed(m))
                 member = self._build_member(float(np.mean(z)), float(np.std(z)) or 1.0)
                 init_parameters(member, gen)
                 if validation is None:
