@@ -13,7 +13,6 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 MAX_LINES = 80
-# Being cut by another branch (helper ``seeds``, issue 18 item 3); remove the entry once merged.
 
 
 def _modules() -> dict[str, Path]:
