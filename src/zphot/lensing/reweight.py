@@ -68,8 +68,7 @@ def feature_space(estimator: Any, train: Any, *others: Any) -> list[NDArray[np.f
     on ``train``: NaN where a row has no measured band."""
     from ..features.preprocess import Preprocessor
 
-    params = estimator.get_params()
-    prep = Preprocessor(params.get("inputs", "colours"), params.get("scaler", "standard"))
+    prep = Preprocessor(estimator.inputs, estimator.scaler)
     prep.fit(train)
     out = []
     for cat in (train, *others):

@@ -231,7 +231,7 @@ def _open_source(
 
 def _properties(estimator: Any, spec: OutputSpec) -> dict[str, Any]:
     """zphot's provenance among the output catalog's HATS properties."""
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "zphot_version": __version__,

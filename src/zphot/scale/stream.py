@@ -374,7 +374,7 @@ def file_metadata(
         "model": estimator.name,
         "params_sha256": hashlib.sha256(params.encode()).hexdigest(),
         "fingerprint": estimator.fingerprint_,
-        "point": estimator.get_params().get("point", "mode"),
+        "point": estimator.point,
         "z_min": float(grid.z_min),
         "z_max": float(grid.z_max),
         "n_bins": int(grid.n_bins),
@@ -533,7 +533,7 @@ def _qp_ancil(
         ids = frame[id_col].to_numpy()
         ancil[id_col] = ids.astype(str) if ids.dtype.kind in "OUT" else ids
     ancil["zmode"] = PDFBatch(probs, estimator.grid_).point("mode")
-    point = estimator.get_params().get("point", "mode")
+    point = estimator.point
     ancil[f"z{point}"] = table[spec.column_prefix + "z_phot"].to_numpy()
     return ancil
 

@@ -94,7 +94,7 @@ def train(
     folder = out.with_name(out.name + ".ckpt")
     if own_checkpoint:
         est.set_params(checkpoint=str(folder))
-    held = _checkpoints(est.get_params().get("checkpoint"), overwrite, resume, own_checkpoint)
+    held = _checkpoints(getattr(est, "checkpoint", None), overwrite, resume, own_checkpoint)
     cat = check_training_rows(open_catalog(catalog, preset, survey, select, z_max), drop_bad_rows)
     val = None
     if validation:
