@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from _common import RESULTS, ROOT, SDSS, public_split, read_json, result_header, write_json
@@ -93,7 +94,9 @@ def _checks(work: Path) -> dict:
     from zphot.images.store import load_stamps
 
     cut = zphot.read_catalog(work / "cutouts.h5", "sdss")
-    ok = np.flatnonzero(cut.table["cutout_flags"].to_numpy() == 0)
+    # Unflagged and isolated: a direct stamp has no neighbour, a cutout has what the sky holds
+    # (galaxies closer than the stamp's half-width put their light in its aperture).
+    ok = np.flatnonzero((cut.table["cutout_flags"].to_numpy() == 0) & _isolated(cut.table))
     a = load_stamps(cut)[ok]
     b = load_stamps(zphot.read_catalog(work / "direct.h5", "sdss"))[ok]
     size, radius = a.shape[-1], 8.0
@@ -123,10 +126,25 @@ def _checks(work: Path) -> dict:
     flags = cut.table["cutout_flags"].to_numpy()
     return {
         "n": len(cut),
-        "n_unflagged": len(ok),
+        "n_unflagged_isolated": len(ok),
+        "isolation_arcsec": ISOLATION,
         "flag_counts": {name: int((flags & bit > 0).sum()) for name, bit in _bits().items()},
         "bands": bands,
     }
+
+
+#: Nearest neighbour farther than this (arcsec) for a galaxy to count as isolated: the half-
+#: width of a 32-pixel SDSS stamp plus the largest galaxies' light.
+ISOLATION = 14.0
+
+
+def _isolated(table: Any) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    dec = np.radians(table["dec"].to_numpy())
+    xy = np.column_stack([table["ra"].to_numpy() * np.cos(dec), table["dec"].to_numpy()]) * 3600
+    distance, _ = cKDTree(xy).query(xy, k=2)
+    return distance[:, 1] >= ISOLATION
 
 
 def _bits() -> dict[str, int]:
