@@ -99,19 +99,14 @@ def corrupted(tmp_path_factory):
     return folder, paths
 
 
+def _train_knn(catalog, out, *options):
+    """``zphot train --model knn`` on ``catalog`` to ``out``, with further options."""
+    return zphot("train", "--model", "knn", "--catalog", catalog, "--out", out, *options)
+
+
 def test_1e30_magnitudes_refused_or_dropped(corrupted):
     folder, paths = corrupted
-    refused = zphot(
-        "train",
-        "--model",
-        "knn",
-        "--catalog",
-        paths["bad"],
-        "--out",
-        folder / "r.zphot",
-        "--preset",
-        "sdss",
-    )
+    refused = _train_knn(paths["bad"], folder / "r.zphot", "--preset", "sdss")
     assert refused.exit_code == 1
     assert "100 of 2000 training rows (5.0%, more than 0.1%) have implausible magnitudes " in (
         refused.stderr
@@ -126,18 +121,7 @@ def test_1e30_magnitudes_refused_or_dropped(corrupted):
         ("dropped", paths["bad"], ("--drop-bad-rows",)),
     ):
         models[name] = folder / f"{name}.zphot"
-        result = zphot(
-            "train",
-            "--model",
-            "knn",
-            "--catalog",
-            catalog,
-            "--out",
-            models[name],
-            "--preset",
-            "sdss",
-            *extra,
-        )
+        result = _train_knn(catalog, models[name], "--preset", "sdss", *extra)
         assert result.exit_code == 0, result.output
     assert "dropped 100 of 2000 training rows" in result.stderr
     # The defect itself, with validation switched off by a range that admits 1e30: the
@@ -148,17 +132,7 @@ def test_1e30_magnitudes_refused_or_dropped(corrupted):
         + "".join(f'[[bands]]\nname = "{b}"\nmag = "{b}"\n' for b in "ugriz")
     )
     models["lax"] = folder / "lax.zphot"
-    result = zphot(
-        "train",
-        "--model",
-        "knn",
-        "--catalog",
-        paths["bad"],
-        "--out",
-        models["lax"],
-        "--survey",
-        lax,
-    )
+    result = _train_knn(paths["bad"], models["lax"], "--survey", lax)
     assert result.exit_code == 0, result.output
     clean, dropped = _nmad(models["clean"], test), _nmad(models["dropped"], test)
     lax = _nmad(models["lax"], test)
