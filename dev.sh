@@ -21,7 +21,7 @@ setup() {
 case "${1:-}" in
   demo)
     setup
-    "$VENV/bin/zphot" info builtin:dc2-train
+    "$VENV/bin/zphot" info --catalog builtin:dc2-train
     "$VENV/bin/zphot" compare --catalog builtin:dc2-train --test builtin:dc2-test \
       --models all --out results/demo --overwrite
     ;;

@@ -25,14 +25,14 @@ def csvs(tmp_path_factory):
 
 
 def test_info_on_a_csv(csvs):
-    result = zphot("info", csvs["train"], "--preset", "sdss")
+    result = zphot("info", "--catalog", csvs["train"], "--preset", "sdss")
     assert result.exit_code == 0, result.output
     assert "rows: 600" in result.stdout
     assert "bands: 5 (u g r i z)" in result.stdout
 
 
 def test_bad_path_is_one_line_and_a_non_zero_exit(tmp_path):
-    result = zphot("info", tmp_path / "nope.csv")
+    result = zphot("info", "--catalog", tmp_path / "nope.csv")
     assert result.exit_code != 0
     assert "nope.csv: no such file" in one_error_line(result)
 
@@ -40,7 +40,7 @@ def test_bad_path_is_one_line_and_a_non_zero_exit(tmp_path):
 def test_missing_column_names_it(csvs, tmp_path):
     path = tmp_path / "no_g.csv"
     pd.read_csv(csvs["train"]).drop(columns="g").to_csv(path, index=False)
-    result = zphot("info", path, "--preset", "sdss")
+    result = zphot("info", "--catalog", path, "--preset", "sdss")
     assert result.exit_code == 1
     assert "column 'g' missing" in one_error_line(result)
 
@@ -50,7 +50,7 @@ def test_nan_only_file_is_refused(csvs, tmp_path):
     table = pd.read_csv(csvs["train"]).head(20)
     table[:] = np.nan
     table.to_csv(path, index=False)
-    result = zphot("info", path, "--preset", "sdss")
+    result = zphot("info", "--catalog", path, "--preset", "sdss")
     assert result.exit_code == 1
     assert "no measured magnitude" in one_error_line(result)
 
@@ -59,7 +59,7 @@ def test_evaluate_a_predictions_file(tmp_path):
     path = tmp_path / "pred.parquet"
     z = np.linspace(0.1, 1.0, 50)
     pd.DataFrame({"z_spec": z, "z_phot": z + 0.01}).to_parquet(path)
-    result = zphot("evaluate", path)
+    result = zphot("evaluate", "--predictions", path)
     assert result.exit_code == 0, result.output
     assert "sigma_nmad" in result.stdout and "outlier_015" in result.stdout
 
@@ -84,7 +84,7 @@ def test_evaluate_prints_the_right_numbers(tmp_path):
     d = np.where(np.arange(400) % 2 == 0, 0.01, 0.03)
     z_phot = z + d * (1 + z)
     pd.DataFrame({"z_spec": z, "z_phot": z_phot}).to_parquet(path)
-    got = _printed_metrics(zphot("evaluate", path).stdout)
+    got = _printed_metrics(zphot("evaluate", "--predictions", path).stdout)
     assert got["n"] == 400
     assert got["bias"] == pytest.approx(0.02, abs=1e-5)
     assert got["sigma_nmad"] == pytest.approx(0.01 / norm.ppf(0.75), abs=1e-5)
@@ -118,7 +118,7 @@ def test_train_then_predict_round_trip(csvs, tmp_path):
     assert len(pred) == 200
     assert {"z_phot", "z_err", "out_of_coverage", "z_spec"} <= set(pred.columns)
     assert np.median(np.abs(pred["z_phot"] - pred["z_spec"])) < 0.03
-    assert zphot("evaluate", out).exit_code == 0
+    assert zphot("evaluate", "--predictions", out).exit_code == 0
 
 
 def test_train_network_resumes_from_its_checkpoint(csvs, tmp_path, monkeypatch):
@@ -199,7 +199,7 @@ def test_compare_writes_the_report(csvs, tmp_path):
     assert "--split-seed" not in html and "70% / 30% of --catalog, seed 42" in html
     # 70% of 600 for training, the rest for testing
     assert len(read_table(out / "predictions_lgbm.parquet")) == 180
-    assert zphot("evaluate", out / "predictions_knn.parquet").exit_code == 0
+    assert zphot("evaluate", "--predictions", out / "predictions_knn.parquet").exit_code == 0
 
     again = zphot("compare", "--catalog", csvs["train"], "--models", "knn", "--out", out)
     assert again.exit_code == 2

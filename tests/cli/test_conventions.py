@@ -92,12 +92,12 @@ def test_help_and_version_load_no_science_stack():
 @pytest.mark.parametrize(
     ("args", "level"),
     [
-        (("-v", "evaluate", "{path}"), logging.INFO),
-        (("evaluate", "{path}", "-v"), logging.INFO),
-        (("evaluate", "{path}", "-vv"), logging.DEBUG),
+        (("-v", "evaluate", "--predictions", "{path}"), logging.INFO),
+        (("evaluate", "--predictions", "{path}", "-v"), logging.INFO),
+        (("evaluate", "--predictions", "{path}", "-vv"), logging.DEBUG),
         # -q after the subcommand wins over -v before it (quiet: warnings and errors only).
-        (("-v", "evaluate", "{path}", "-q"), logging.WARNING),
-        (("evaluate", "-q", "{path}"), logging.WARNING),
+        (("-v", "evaluate", "--predictions", "{path}", "-q"), logging.WARNING),
+        (("evaluate", "-q", "--predictions", "{path}"), logging.WARNING),
     ],
 )
 def test_global_logging_options_on_either_side(predictions, args, level):
@@ -108,17 +108,31 @@ def test_global_logging_options_on_either_side(predictions, args, level):
 
 def test_debug_after_the_subcommand_shows_the_traceback(tmp_path):
     missing = tmp_path / "nope.csv"
-    plain = zphot("info", missing)
+    plain = zphot("info", "--catalog", missing)
     assert plain.exit_code != 0 and "no such file" in one_error_line(plain)
-    debug = zphot("info", missing, "--debug")
+    debug = zphot("info", "--catalog", missing, "--debug")
     assert isinstance(debug.exception, ParameterError)  # raised, not printed as one line
     assert "no such file" in str(debug.exception)
 
 
 def test_global_options_do_not_leak_into_the_next_run(predictions):
-    assert zphot("evaluate", predictions, "-vv").exit_code == 0
-    assert zphot("evaluate", predictions).exit_code == 0
+    assert zphot("evaluate", "--predictions", predictions, "-vv").exit_code == 0
+    assert zphot("evaluate", "--predictions", predictions).exit_code == 0
     assert logging.getLogger().level == logging.WARNING
+
+
+# --- one way to pass the catalog -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "option"), [("info", "--catalog"), ("evaluate", "--predictions")]
+)
+def test_the_input_file_is_an_option_only(tmp_path, command, option):
+    # Issue 18: every command takes its input as an option; a bare path is a usage error (exit 2)
+    # that names the option to use.
+    result = zphot(command, tmp_path / "cat.csv")
+    assert result.exit_code == 2
+    assert f"Missing option '{option}'" in result.output
 
 
 # --- help and zphot models --------------------------------------------------------------------

@@ -33,7 +33,7 @@ def test_error_text_is_printed_literally(capsys):
 def test_a_bracketed_column_name_survives_the_cli(tmp_path):
     path = tmp_path / "pred.csv"
     pd.DataFrame({"z_phot": [0.1, 0.2], "z[spec]x": [0.1, 0.2]}).to_csv(path, index=False)
-    line = one_error_line(zphot("evaluate", path, "--z-spec", "z[spec]"))
+    line = one_error_line(zphot("evaluate", "--predictions", path, "--z-spec", "z[spec]"))
     assert line.startswith(f"error: {path}: column 'z[spec]' missing (have z_phot, z[spec]x)")
 
 
@@ -46,13 +46,13 @@ def test_evaluate_drops_sentinels_and_refuses_bad_outlier(tmp_path):
     path = tmp_path / "pred.csv"
     z = np.linspace(0.1, 0.5, 10)
     pd.DataFrame({"z_phot": z, "z_spec": np.r_[-99.0, -99.0, z[2:]]}).to_csv(path, index=False)
-    result = zphot("evaluate", path)
+    result = zphot("evaluate", "--predictions", path)
     assert result.exit_code == 0, result.output
     assert "2 row(s) not scored" in result.stderr
     # 8 scored rows, all exact: MSE 0 (1963 when the -99 rows were scored).
     assert re.search(r"│ n +│ 8 +│", result.stdout)
     assert re.search(r"│ mse +│ 0.00000 +│", result.stdout)
-    bad = zphot("evaluate", path, "--outlier", "-1")
+    bad = zphot("evaluate", "--predictions", path, "--outlier", "-1")
     assert bad.exit_code == 2
     assert "--outlier must be a positive |dz| threshold, got -1.0" in one_error_line(bad)
 
@@ -60,7 +60,7 @@ def test_evaluate_drops_sentinels_and_refuses_bad_outlier(tmp_path):
 def test_string_redshifts_in_evaluate(tmp_path):
     path = tmp_path / "pred.csv"
     pd.DataFrame({"z_phot": [0.1, 0.2], "z_spec": ["0.1", "unknown"]}).to_csv(path, index=False)
-    result = zphot("evaluate", path)
+    result = zphot("evaluate", "--predictions", path)
     assert result.exit_code == 1
     assert f"{path}: column 'z_spec' is not numeric (row 1: 'unknown')" in one_error_line(result)
 
@@ -70,7 +70,10 @@ def test_fits_with_only_a_primary_hdu(tmp_path):
 
     path = tmp_path / "image.fits"
     fits.PrimaryHDU(np.zeros((2, 2))).writeto(path)
-    for args in (("info", path, "--preset", "sdss"), ("evaluate", path)):
+    for args in (
+        ("info", "--catalog", path, "--preset", "sdss"),
+        ("evaluate", "--predictions", path),
+    ):
         result = zphot(*args)
         assert result.exit_code == 1
         assert one_error_line(result) == (
@@ -96,19 +99,14 @@ def corrupted(tmp_path_factory):
     return folder, paths
 
 
+def _train_knn(catalog, out, *options):
+    """``zphot train --model knn`` on ``catalog`` to ``out``, with further options."""
+    return zphot("train", "--model", "knn", "--catalog", catalog, "--out", out, *options)
+
+
 def test_1e30_magnitudes_refused_or_dropped(corrupted):
     folder, paths = corrupted
-    refused = zphot(
-        "train",
-        "--model",
-        "knn",
-        "--catalog",
-        paths["bad"],
-        "--out",
-        folder / "r.zphot",
-        "--preset",
-        "sdss",
-    )
+    refused = _train_knn(paths["bad"], folder / "r.zphot", "--preset", "sdss")
     assert refused.exit_code == 1
     assert "100 of 2000 training rows (5.0%, more than 0.1%) have implausible magnitudes " in (
         refused.stderr
@@ -123,18 +121,7 @@ def test_1e30_magnitudes_refused_or_dropped(corrupted):
         ("dropped", paths["bad"], ("--drop-bad-rows",)),
     ):
         models[name] = folder / f"{name}.zphot"
-        result = zphot(
-            "train",
-            "--model",
-            "knn",
-            "--catalog",
-            catalog,
-            "--out",
-            models[name],
-            "--preset",
-            "sdss",
-            *extra,
-        )
+        result = _train_knn(catalog, models[name], "--preset", "sdss", *extra)
         assert result.exit_code == 0, result.output
     assert "dropped 100 of 2000 training rows" in result.stderr
     # The defect itself, with validation switched off by a range that admits 1e30: the
@@ -145,17 +132,7 @@ def test_1e30_magnitudes_refused_or_dropped(corrupted):
         + "".join(f'[[bands]]\nname = "{b}"\nmag = "{b}"\n' for b in "ugriz")
     )
     models["lax"] = folder / "lax.zphot"
-    result = zphot(
-        "train",
-        "--model",
-        "knn",
-        "--catalog",
-        paths["bad"],
-        "--out",
-        models["lax"],
-        "--survey",
-        lax,
-    )
+    result = _train_knn(paths["bad"], models["lax"], "--survey", lax)
     assert result.exit_code == 0, result.output
     clean, dropped = _nmad(models["clean"], test), _nmad(models["dropped"], test)
     lax = _nmad(models["lax"], test)

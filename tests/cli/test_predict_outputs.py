@@ -48,7 +48,8 @@ def test_fits_output_with_quantiles_then_evaluate(files, tmp_path):
     assert np.all(table["z_q025"] <= table["z_q975"])
     assert table["z_q50"].description.startswith("redshift PDF quantile at level 0.5")
     assert table.meta["MODEL"] == "knn"
-    scored = zphot("evaluate", out)  # the synthetic catalog's redshifts came along as z_spec
+    # the synthetic catalog's redshifts came along as z_spec
+    scored = zphot("evaluate", "--predictions", out)
     assert scored.exit_code == 0, scored.output
     assert "sigma_nmad" in scored.stdout
 
@@ -62,7 +63,7 @@ def test_evaluate_scores_grid_pdf_columns_on_the_recorded_grid(files, tmp_path, 
     out = tmp_path / f"z{suffix}"
     result = zphot("predict", "--model", model, "--catalog", catalog, "--out", out, "--pdf", "grid")
     assert result.exit_code == 0, result.output
-    scored = zphot("evaluate", out)
+    scored = zphot("evaluate", "--predictions", out)
     assert scored.exit_code == 0, scored.output
     # The file's grid comes from its metadata: the same CRPS as the model's own PDFs (stored
     # as float32, hence the tolerance).

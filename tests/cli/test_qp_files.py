@@ -35,7 +35,7 @@ def qp_file(tmp_path):
 
 
 def test_evaluate_scores_a_qp_file_from_qps_own_writer(qp_file):
-    result = zphot("evaluate", qp_file)
+    result = zphot("evaluate", "--predictions", qp_file)
     assert result.exit_code == 0, result.output
     got = _metrics(result.stdout)
     assert got["n"] == 4
@@ -57,19 +57,20 @@ def test_evaluate_qp_truth_from_a_catalog_and_mode_from_the_pdfs(tmp_path):
     truth = tmp_path / "truth.csv"
     # Rows in another order than the ensemble's: matched by id, not position.
     pd.DataFrame({"id": [1, 3, 5, 7], "z_spec": TRUTH[::-1]}).to_csv(truth, index=False)
-    result = zphot("evaluate", path, "--truth", truth, "--id-column", "id")
+    result = zphot("evaluate", "--predictions", path, "--truth", truth, "--id-column", "id")
     assert result.exit_code == 0, result.output
     got = _metrics(result.stdout)
     # Without a zmode ancil the estimate is the PDFs' mode: the centre of bin k, the truth.
     assert got["n"] == 4 and got["mse"] == pytest.approx(0.0, abs=1e-9)
-    by_order = zphot("evaluate", path, "--truth", truth)  # row order: reversed truths
+    # row order: reversed truths
+    by_order = zphot("evaluate", "--predictions", path, "--truth", truth)
     assert by_order.exit_code == 0 and _metrics(by_order.stdout)["mse"] > 0.1
 
 
 def test_evaluate_qp_without_truth_says_how_to_give_it(tmp_path):
     path = tmp_path / "pz.hdf5"
     _ensemble({"zmode": ZMODE}).write_to(str(path))
-    result = zphot("evaluate", path)
+    result = zphot("evaluate", "--predictions", path)
     assert result.exit_code == 1
     line = one_error_line(result)
     assert "pz.hdf5: column 'z_spec or redshift" in line and "--truth CATALOG" in line
@@ -81,7 +82,7 @@ def test_evaluate_interp_pdfs_on_their_own_points(tmp_path):
     x = np.linspace(0.0, 1.0, 11)
     ens = qp.interp.create_ensemble(xvals=x, yvals=np.ones((4, 11)), ancil={"redshift": TRUTH})
     ens.write_to(str(path))
-    result = zphot("evaluate", path)
+    result = zphot("evaluate", "--predictions", path)
     assert result.exit_code == 0, result.output
     got = _metrics(result.stdout)["crps"]
     # Scored on the grid of the file's own 11 points (10 bins on [0, 1]) ...
@@ -97,7 +98,7 @@ def test_evaluate_interp_pdfs_on_their_own_points(tmp_path):
 
 
 def test_info_describes_a_qp_file(qp_file):
-    result = zphot("info", qp_file)
+    result = zphot("info", "--catalog", qp_file)
     assert result.exit_code == 0, result.output
     assert "PDFs: 4 on 4 bins, z 0 .. 1" in result.stdout
     assert "zmode" in result.stdout and "redshift" in result.stdout

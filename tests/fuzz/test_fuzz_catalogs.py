@@ -144,7 +144,7 @@ WARNINGS = {"1e30 in 5%": "outside", "-666 in 10%": "-666", "99.99 in 20%": "99.
 def _commands(path: Path, folder: Path, model: Path) -> dict[str, Case]:
     out_model, out_pred = folder / "new.zphot", folder / "pred.parquet"
     return {
-        "info": Case("info", ["info", path, "--preset", "sdss"]),
+        "info": Case("info", ["info", "--catalog", path, "--preset", "sdss"]),
         "train": Case(
             "train",
             ["train", "--model", "knn", "--catalog", path, "--out", out_model, "--preset", "sdss"],
@@ -221,9 +221,14 @@ def test_evaluate(bad, tmp_path):
         path.write_bytes(content)
     else:
         content.to_csv(path, index=False)
-    run_case(Case(f"evaluate {bad}", ["evaluate", path, *extra], codes, says), tmp_path)
+    run_case(
+        Case(f"evaluate {bad}", ["evaluate", "--predictions", path, *extra], codes, says), tmp_path
+    )
 
 
 def test_evaluate_fits_primary_only(tmp_path):
     path = _primary_only(None, tmp_path)
-    run_case(Case("evaluate fits primary", ["evaluate", path], (1,), "no table HDU"), tmp_path)
+    run_case(
+        Case("evaluate fits primary", ["evaluate", "--predictions", path], (1,), "no table HDU"),
+        tmp_path,
+    )

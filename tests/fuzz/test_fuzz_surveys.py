@@ -75,7 +75,7 @@ def test_bad_survey(bad, command, good, tmp_path):
     shutil.copy(good["train"], catalog)
     out = tmp_path / "m.zphot"
     args = {
-        "info": ["info", catalog, "--survey", survey],
+        "info": ["info", "--catalog", catalog, "--survey", survey],
         "train": [
             "train",
             "--model",
@@ -96,7 +96,10 @@ def test_good_survey_is_accepted(good, tmp_path):
     """The base text of every bad case above is itself valid (so each case tests one fault)."""
     survey = tmp_path / "survey.toml"
     survey.write_text(GOOD)
-    run_case(Case("good survey", ["info", good["train"], "--survey", survey], (0,)), tmp_path)
+    run_case(
+        Case("good survey", ["info", "--catalog", good["train"], "--survey", survey], (0,)),
+        tmp_path,
+    )
 
 
 CHECKPOINTS: dict[str, bytes] = {

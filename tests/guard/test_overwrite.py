@@ -18,18 +18,24 @@ def _user_folder(tmp_path):
     return folder
 
 
+def _refused(folder, *args):
+    """The error line of a zphot run refused as bad usage (exit 2) that changed nothing below
+    ``folder`` (no file replaced, no work folder left)."""
+    before = snapshot(folder)
+    line = error_line(zphot(*args), 2)
+    assert snapshot(folder) == before
+    return line
+
+
 @pytest.mark.parametrize("extra", [[], ["--partitioned"]])
 def test_predict_overwrite_refuses_a_users_folder(catalogs, knn_model, tmp_path, extra):
     """Before: the folder and its contents became one Parquet file."""
     folder = _user_folder(tmp_path)
-    before = snapshot(tmp_path)
-    result = zphot(
-        "predict", "--model", knn_model, "--catalog", catalogs["test"], "--out", folder,
+    line = _refused(
+        tmp_path, "predict", "--model", knn_model, "--catalog", catalogs["test"], "--out", folder,
         "--overwrite", *extra,
     )  # fmt: skip
-    line = error_line(result, 2)
     assert "zphot did not create" in line and str(folder) in line
-    assert snapshot(tmp_path) == before  # nothing changed, no work folder left either
 
 
 def test_overwrite_replaces_a_folder_zphot_wrote_unless_a_user_file_is_in_it(
@@ -77,25 +83,21 @@ def test_predict_out_equal_to_an_input_is_refused(catalogs, knn_model, tmp_path,
 def test_train_out_equal_to_its_catalog_is_refused(catalogs, tmp_path):
     catalog = tmp_path / "train.parquet"
     catalog.write_bytes(catalogs["train"].read_bytes())
-    before = snapshot(tmp_path)
     for flags in ([], ["--overwrite"]):
-        result = zphot(
-            "train", "--model", "knn", "--catalog", catalog, "--preset", "sdss",
+        line = _refused(
+            tmp_path, "train", "--model", "knn", "--catalog", catalog, "--preset", "sdss",
             "--out", catalog, *flags,
         )  # fmt: skip
-        assert "--out is the same file as --catalog" in error_line(result, 2)
-    assert snapshot(tmp_path) == before
+        assert "--out is the same file as --catalog" in line
 
 
 def test_a_model_file_never_replaces_a_folder(catalogs, tmp_path):
     folder = _user_folder(tmp_path)
-    before = snapshot(tmp_path)
-    result = zphot(
-        "train", "--model", "knn", "--catalog", catalogs["train"], "--preset", "sdss",
+    line = _refused(
+        tmp_path, "train", "--model", "knn", "--catalog", catalogs["train"], "--preset", "sdss",
         "--out", folder, "--overwrite",
     )  # fmt: skip
-    assert "is a folder" in error_line(result, 2)
-    assert snapshot(tmp_path) == before
+    assert "is a folder" in line
 
 
 def test_simulate_images_out_equal_to_its_catalog_is_refused(tmp_path):
@@ -114,13 +116,11 @@ def test_compare_refuses_to_write_its_report_over_an_input(catalogs, tmp_path):
     report.mkdir()
     catalog = report / "results.csv"  # a report file name: the report would replace it
     pd.read_parquet(catalogs["train"]).to_csv(catalog, index=False)
-    before = snapshot(tmp_path)
-    result = zphot(
-        "compare", "--catalog", catalog, "--preset", "sdss", "--models", "knn",
+    line = _refused(
+        tmp_path, "compare", "--catalog", catalog, "--preset", "sdss", "--models", "knn",
         "--out", report, "--overwrite",
     )  # fmt: skip
-    assert "would replace this input (--catalog)" in error_line(result, 2)
-    assert snapshot(tmp_path) == before
+    assert "would replace this input (--catalog)" in line
 
 
 def test_check_not_input_rules(tmp_path):

@@ -278,7 +278,16 @@ def test_zphot_evaluate_scores_the_file_rail_wrote(pipeline):
     zmode sigma_NMAD it prints is zphot's figure for those estimates and the catalog's truth."""
     tmp, _, _, _, ensemble = pipeline
     result = CliRunner().invoke(
-        app, ["evaluate", str(tmp / "pz.hdf5"), "--truth", str(TEST), "--z-spec", "redshift"]
+        app,
+        [
+            "evaluate",
+            "--predictions",
+            str(tmp / "pz.hdf5"),
+            "--truth",
+            str(TEST),
+            "--z-spec",
+            "redshift",
+        ],
     )
     assert result.exit_code == 0, result.output
     truth = tables_io.read(TEST)["photometry"]["redshift"]

@@ -31,7 +31,10 @@ logger = logging.getLogger(__name__)
 
 @command
 def evaluate(
-    predictions: Path,
+    predictions: Annotated[
+        Path,
+        typer.Option(help="Predictions table (zphot predict, any format) or qp Ensemble file."),
+    ],
     z_phot: Annotated[
         str | None,
         typer.Option(
@@ -65,10 +68,10 @@ def evaluate(
     """Metrics (MSE, R², bias, sigma_NMAD, outlier fractions; PIT, CRPS, HDI coverage for PDFs),
     and the largest |mean dz| over 20 equal-count bins of z_spec and of z_phot (the whole range).
 
-    PREDICTIONS is a table from zphot predict (any format) or a qp Ensemble HDF5 file (zphot
+    --predictions is a table from zphot predict (any format) or a qp Ensemble HDF5 file (zphot
     predict --qp, RAIL, qp's own writer), whose true redshifts are an ancil column or come from
     --truth.
-    Example: zphot evaluate predictions.parquet --z-spec redshift
+    Example: zphot evaluate --predictions predictions.parquet --z-spec redshift
     """
     if not (np.isfinite(outlier) and outlier > 0):
         raise ParameterError(f"--outlier must be a positive |dz| threshold, got {outlier}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
+import typer
 from rich.table import Table
 
 from ...io.formats import is_qp_file
@@ -14,7 +16,9 @@ from ..options import Preset, Select, SurveyFile, open_catalog
 
 @command
 def info(
-    catalog: str,
+    catalog: Annotated[
+        str, typer.Option(help="Catalog (any format, or builtin:NAME), or a qp Ensemble file.")
+    ],
     preset: Preset = None,
     survey: SurveyFile = None,
     select: Select = None,
@@ -23,7 +27,7 @@ def info(
 
     For a qp Ensemble HDF5 file (zphot predict --qp, RAIL, qp): the PDFs' parameterization,
     count and grid, and its ancil columns.
-    Example: zphot info ../shared/data/sdss_galaxy_colors.npy --preset sdss
+    Example: zphot info --catalog ../shared/data/sdss_galaxy_colors.npy --preset sdss
     """
     if is_qp_file(Path(catalog)):
         _qp_info(Path(catalog))
