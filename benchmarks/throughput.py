@@ -60,7 +60,7 @@ def stage_times(model: Path, catalog: Path, rows: int = 20_000) -> dict:
     import zphot
     from zphot.catalog import Catalog
     from zphot.pdf import PDFBatch
-    from zphot.scale.stream import _write_part
+    from zphot.scale.parts import _write_part
 
     est = zphot.load(model)
     frame = next(pq.ParquetFile(catalog).iter_batches(batch_size=rows)).to_pandas()

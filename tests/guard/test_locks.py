@@ -18,7 +18,7 @@ from guard_helpers import error_line, snapshot, zphot
 
 from zphot.exceptions import OutputLockedError
 from zphot.io.lock import LOCK, OutputLock
-from zphot.scale.stream import work_dir
+from zphot.scale.parts import work_dir
 
 CHUNK = 100
 

@@ -20,7 +20,7 @@ from zphot.io import read_table
 from zphot.io.assemble import output_format
 from zphot.io.chunks import open_chunked
 from zphot.scale import OutputSpec, predict_catalog
-from zphot.scale.stream import work_dir
+from zphot.scale.parts import work_dir
 from zphot.testing import synthetic_catalog
 
 N_ROWS = 300

@@ -20,7 +20,7 @@ from zphot.exceptions import FormatError, OverwriteError, ParameterError  # noqa
 from zphot.io.columns import quantile_column  # noqa: E402
 from zphot.scale import OutputSpec, predict_frame  # noqa: E402
 from zphot.scale.hats import is_hats, predict_hats  # noqa: E402
-from zphot.scale.stream import work_dir  # noqa: E402
+from zphot.scale.parts import work_dir  # noqa: E402
 from zphot.testing import synthetic_catalog  # noqa: E402
 
 # The repository's parent holds the shared data folder (tests/scale/ -> repo root -> ..).

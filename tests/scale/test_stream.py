@@ -30,7 +30,7 @@ from zphot.exceptions import (
 from zphot.io import read_table, write_table
 from zphot.io.chunks import iter_chunks, open_chunked
 from zphot.scale import OutputSpec, predict_catalog, predict_frame
-from zphot.scale.stream import MANIFEST, work_dir
+from zphot.scale.parts import MANIFEST, work_dir
 from zphot.testing import synthetic_catalog
 
 N_ROWS = 1000

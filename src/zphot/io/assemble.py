@@ -303,7 +303,7 @@ def assemble_parts(
 
 
 def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
-    """The provenance a prediction file holds (see :func:`zphot.scale.stream.file_metadata`),
+    """The provenance a prediction file holds (see :func:`zphot.scale.parts.file_metadata`),
     read from its metadata only: the same flat mapping for every format, keys lower case,
     ``{}`` for a file without any (plain CSV).
     """

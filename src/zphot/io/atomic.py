@@ -15,6 +15,7 @@ import contextlib
 import fnmatch
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "check_own_folder",
     "check_writable",
     "is_zphot_folder",
+    "replace_path",
 ]
 
 #: The file that marks a folder zphot created (a JSON object whose ``format`` starts with
@@ -157,3 +159,24 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def replace_path(src: Path, dst: Path) -> None:
+    """Move ``src`` (a file or folder) to ``dst``, replacing what is there without deleting it
+    first: an existing ``dst`` is moved aside, then removed once ``src`` is in place.
+
+    A folder is replaced only if zphot created it (:func:`is_zphot_folder`);
+    callers check that it holds only zphot's files before they start.
+    """
+    if dst.is_dir() and not is_zphot_folder(dst):
+        raise OverwriteError(str(dst), f"{dst}: is a folder zphot did not create; not replacing it")
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    aside = dst.parent / f".{dst.name}.zphot-old-{os.getpid()}"
+    os.replace(dst, aside)
+    os.replace(src, dst)
+    if aside.is_dir():
+        shutil.rmtree(aside)
+    else:
+        aside.unlink()

@@ -141,7 +141,7 @@ def output_table(df: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> Tab
         Prediction columns (any subset, any order; unknown columns count as copied input).
     meta : mapping, optional
         The run's provenance (flat: str, int, float or lists of them), e.g. from
-        :func:`zphot.scale.stream.provenance`; ``point``, ``z_min``, ``z_max``, ``n_bins`` and
+        :func:`zphot.scale.parts.file_metadata`; ``point``, ``z_min``, ``z_max``, ``n_bins`` and
         ``id_column`` also complete the column descriptions.
 
     Returns

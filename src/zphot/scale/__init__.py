@@ -11,15 +11,9 @@ from .._lazy import attach
 __all__, __getattr__, __dir__ = attach(
     __name__,
     {
-        ".stream": [
-            "PDF_DTYPES",
-            "PDF_KINDS",
-            "OutputSpec",
-            "StreamResult",
-            "auto_chunk_size",
-            "predict_catalog",
-            "predict_frame",
-        ],
+        ".rows": ["PDF_DTYPES", "PDF_KINDS", "OutputSpec", "auto_chunk_size", "predict_frame"],
+        ".parts": ["StreamResult"],
+        ".stream": ["predict_catalog"],
         ".dask": ["predict_dask"],
     },
 )

@@ -1,6 +1,6 @@
 """Predict a Parquet dataset on a Dask cluster: the streamed path's chunk function per partition.
 
-``dask.dataframe`` reads the dataset's partitions, :func:`zphot.scale.stream.predict_frame` maps
+``dask.dataframe`` reads the dataset's partitions, :func:`zphot.scale.rows.predict_frame` maps
 over them, and ``to_parquet`` writes one part per partition. The model travels once per worker,
 not once per task: its file's bytes ride in a ``WorkerPlugin`` that each worker (including one
 that joins later) loads into memory at registration, so workers need no shared filesystem for
@@ -33,20 +33,18 @@ from ..exceptions import ParameterError
 from ..io.atomic import MARKER, atomic_path, check_not_input, check_writable
 from ..io.chunks import ChunkedTable, open_chunked, parquet_files
 from ..io.lock import OutputLock, claim_folder, release_on_error
-from .stream import (
+from .parts import (
     METADATA_KEY,
     OWN_FILES,
     PART_NAME,
-    OutputSpec,
     StreamResult,
     check_output,
     clear_work,
     file_metadata,
     finish_parts,
-    predict_frame,
-    source_columns,
     work_dir,
 )
+from .rows import OutputSpec, predict_frame, source_columns
 
 try:
     import dask.dataframe as dd

@@ -3,7 +3,7 @@
 Rubin serves its catalogs (and its photo-z tables) as HATS: Parquet files partitioned by
 HEALPix pixel, with the partitioning and the sky coordinates described by the catalog's own
 metadata. :func:`predict_hats` opens one with ``lsdb.read_hats``, maps the streamed path's
-per-chunk function (:func:`zphot.scale.stream.predict_frame`) over its partitions with
+per-chunk function (:func:`zphot.scale.rows.predict_frame`) over its partitions with
 ``Catalog.map_partitions``, and writes the predictions with ``Catalog.write_catalog``: a HATS
 catalog with the same partitions, the same ``_healpix_29`` index and the source's id, ra and
 dec, which ``lsdb.read_hats(out)`` joins back to the source. Rows are independent, so every row
@@ -29,16 +29,10 @@ import pandas as pd
 
 from ..catalog.bands import Survey
 from ..exceptions import FormatError, ParameterError
-from ..io.atomic import MARKER, atomic_path, check_not_input, check_writable
+from ..io.atomic import MARKER, atomic_path, check_not_input, check_writable, replace_path
 from ..io.lock import LOCK, claim_folder, release_on_error
-from .stream import (
-    OutputSpec,
-    StreamResult,
-    predict_frame,
-    replace_path,
-    source_columns,
-    work_dir,
-)
+from .parts import StreamResult, work_dir
+from .rows import OutputSpec, predict_frame, source_columns
 
 __all__ = ["is_hats", "predict_hats", "refuse_options"]
 
@@ -150,7 +144,7 @@ def predict_hats(
         A HATS catalog or collection folder (see :func:`is_hats`).
     out : str or PathLike
         Folder of the HATS catalog to write: [id], ra, dec, then the columns of
-        :func:`~zphot.scale.stream.predict_frame`, indexed by the source's ``_healpix_29``,
+        :func:`~zphot.scale.rows.predict_frame`, indexed by the source's ``_healpix_29``,
         partitioned as the source.
     survey : Survey, optional
         Column mapping of ``source``; the estimator's training survey by default.

@@ -22,7 +22,9 @@ from ..estimators import load
 from ..exceptions import ParameterError
 from ..io.atomic import check_not_input
 from .hats import is_hats, predict_hats, refuse_options
-from .stream import OutputSpec, Progress, StreamResult, predict_catalog
+from .parts import Progress, StreamResult
+from .rows import OutputSpec
+from .stream import predict_catalog
 
 __all__ = ["ENGINES", "PredictionPlan", "plan_prediction"]
 
@@ -95,7 +97,7 @@ def plan_prediction(
     Parameters are those of ``zphot predict``: ``model`` a model file, ``catalog`` a path or
     ``builtin:NAME``, ``preset``/``survey`` the column mapping (the model's own by default,
     :func:`~zphot.catalog.survey.resolve_survey`), ``spec`` an
-    :class:`~zphot.scale.stream.OutputSpec` or its arguments (checked after the engine
+    :class:`~zphot.scale.rows.OutputSpec` or its arguments (checked after the engine
     options); the others as for
     :func:`~zphot.scale.stream.predict_catalog` and :func:`~zphot.scale.dask.predict_dask`.
 

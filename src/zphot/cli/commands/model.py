@@ -23,7 +23,7 @@ from ...estimators.settings import parse_settings
 from ...io import check_writable
 from ...io.atomic import check_not_input
 from ...io.lock import release_on_error
-from ...scale.stream import PDF_DTYPES, PDF_KINDS
+from ...scale.rows import PDF_DTYPES, PDF_KINDS
 from ..console import command, err
 from ..options import Preset, Select, SurveyFile, ZMax, open_catalog
 
