@@ -87,10 +87,14 @@ def _renderable(
     return cat, obs, table
 
 
+#: The catalog that ``simulate images`` and ``simulate field`` render.
+RenderCatalog = Annotated[str, typer.Option(help="Mock catalog, or a real one with redshifts.")]
+
+
 @simulate_app.command("images")
 @command
 def images_command(
-    catalog: Annotated[str, typer.Option(help="Mock catalog, or a real one with redshifts.")],
+    catalog: RenderCatalog,
     out: Annotated[Path, typer.Option("--out", help="Stamp file to write (.h5).")],
     preset: Preset = None,
     survey: SurveyFile = None,
@@ -148,7 +152,7 @@ def images_command(
 @simulate_app.command("field")
 @command
 def field_command(
-    catalog: Annotated[str, typer.Option(help="Mock catalog, or a real one with redshifts.")],
+    catalog: RenderCatalog,
     out: Annotated[Path, typer.Option("--out", help="Folder for the images and the truth.")],
     preset: Preset = None,
     survey: SurveyFile = None,
