@@ -5,9 +5,9 @@ the common grid is a tangent-plane grid centred on its catalog position, north u
 left, at one pixel scale for all bands (the reference band's unless given). Per band:
 
 1. ``Cutout2D`` takes a native-pixel region large enough to cover that grid at any rotation;
-2. the sky is subtracted (SEP's background map of the whole image, :func:`with_background`;
-   a sigma-clipped median of the region when no map is given) and the counts are put on one
-   AB scale, nanomaggies, from the band's zero point;
+2. the sky is subtracted (a clipped-median map of the whole image with SEP's sources masked,
+   :func:`with_background`; a sigma-clipped median of the region when no map is given) and
+   the counts are put on one AB scale, nanomaggies, from the band's zero point;
 3. ``reproject_adaptive`` resamples the region onto the common grid conserving flux, so colours
    are the same whatever each band's native scale;
 4. flags: the galaxy's centre off the image, part of the stamp off the image, masked pixels
@@ -80,17 +80,19 @@ class Mosaic:
 
 
 def with_background(mosaic: Mosaic, mesh: int = 64) -> Mosaic:
-    """The mosaic with its sky map, measured once per band over the whole image with SEP.
+    """The mosaic with its sky map, measured once per band over the whole image.
 
-    SEP's meshed background (SExtractor's estimator: clipped mode per ``mesh`` x ``mesh`` cell,
-    median-filtered, spline-interpolated) is measured twice: the second time with the sources
-    the first pass finds (1.5 sigma, masked out to six times their second-moment size) and
-    masked pixels left out. A per-stamp median, or one pass, is pulled up by galaxies' wings;
-    over an aperture of a few hundred pixels a sky error of a few percent of the pixel noise is
-    a whole sigma of flux. Sources are found strip by strip, so a mosaic of a few hundred
-    million pixels needs memory for a few copies of it, not for SEP's whole-image buffers.
+    Sources are found with SEP on a first meshed estimate (1.5 sigma, masked to six times their
+    second-moment size); the sky is then the sigma-clipped *median* of the remaining pixels per
+    ``mesh`` x ``mesh`` cell (photutils' ``Background2D``), median-filtered and interpolated.
+    SEP's own second pass estimates the mode (2.5 median - 1.5 mean), which the source masks
+    and a low sky's Poisson skew bias at the galaxies' positions (0.18 counts low on a sky of
+    20 counts: +0.6 sigma of an aperture's flux), and a mean is pulled up by the galaxies' faint
+    wings beyond their masks (BENCHMARKS, issue 22). Sources are found strip by strip, so a
+    mosaic of a few hundred million pixels needs memory for a few copies of it.
     """
     import sep
+    from photutils.background import Background2D, MedianBackground
 
     data = np.array(mosaic.data, dtype=np.float32)  # native byte order, as SEP needs
     bad = ~np.isfinite(data)
@@ -99,8 +101,16 @@ def with_background(mosaic: Mosaic, mesh: int = 64) -> Mosaic:
     data[bad] = 0.0
     first = sep.Background(data, mask=bad, bw=mesh, bh=mesh)
     sources = _source_mask(data, first.back(), first.globalrms, bad)
-    sky = sep.Background(data, mask=bad | sources, bw=mesh, bh=mesh)
-    return dataclasses.replace(mosaic, background=sky.back().astype(np.float32))
+    del first
+    sky = Background2D(
+        data,
+        mesh,
+        mask=bad | sources,
+        filter_size=3,
+        bkg_estimator=MedianBackground(),
+        exclude_percentile=90.0,
+    )
+    return dataclasses.replace(mosaic, background=np.asarray(sky.background, dtype=np.float32))
 
 
 def _source_mask(
