@@ -31,7 +31,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..exceptions import CatalogError, FormatError, ParameterError
-from .stampfile import StampRun, config_digest, write_stamps
+from .stampfile import StampRun, check_run_options, config_digest, write_stamps
 
 __all__ = [
     "CUTOUT_FLAGS",
@@ -392,10 +392,7 @@ def _check_options(
     missing = [c for c in (ra, dec) if c not in table.columns]
     if missing:
         raise CatalogError(f"catalog lacks the sky position columns {missing}; set --ra/--dec")
-    if size < 8 or size > 512:
-        raise ParameterError(f"stamp size must be in [8, 512] pixels, got {size}")
-    if n_jobs < 1 or chunk_size < 1:
-        raise ParameterError(f"n_jobs and chunk_size must be >= 1, got {n_jobs}, {chunk_size}")
+    check_run_options(size, n_jobs, chunk_size)
 
 
 def _stamp_run(

@@ -23,7 +23,7 @@ from ..exceptions import CatalogError, ParameterError
 from ..sim.mock import STRUCTURE_COLUMNS
 from ..sim.population import TYPES, draw_structure, fit_types
 from .render import render_galaxy
-from .stampfile import StampRun, config_digest, write_stamps
+from .stampfile import StampRun, check_run_options, config_digest, write_stamps
 
 __all__ = ["prepare_catalog", "simulate_images", "structure_columns"]
 
@@ -161,10 +161,7 @@ def simulate_images(
     """
 
     obs = survey if isinstance(survey, Observing) else load_survey(survey).require_observing()
-    if size < 8 or size > 512:
-        raise ParameterError(f"stamp size must be in [8, 512] pixels, got {size}")
-    if n_jobs < 1 or chunk_size < 1:
-        raise ParameterError(f"n_jobs and chunk_size must be >= 1, got {n_jobs}, {chunk_size}")
+    check_run_options(size, n_jobs, chunk_size)
     cols = structure_columns(obs.bands)
     missing = [c for c in cols if c not in table.columns]
     if missing:

@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from ..exceptions import ParameterError
 from ..io.atomic import check_writable
 from ..io.lock import OutputLock, release_on_error
 from .store import FORMAT_NAME, FORMAT_VERSION
 
-__all__ = ["StampRun", "config_digest", "write_stamps"]
+__all__ = ["StampRun", "check_run_options", "config_digest", "write_stamps"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,14 @@ class StampRun:
     digest: str
     attrs: dict[str, Any] = dataclasses.field(default_factory=dict)
     extras: dict[str, tuple[str, tuple[int, ...]]] = dataclasses.field(default_factory=dict)
+
+
+def check_run_options(size: int, n_jobs: int, chunk_size: int) -> None:
+    """Refuse a stamp size or a process/chunk count no run can use (before any work starts)."""
+    if size < 8 or size > 512:
+        raise ParameterError(f"stamp size must be in [8, 512] pixels, got {size}")
+    if n_jobs < 1 or chunk_size < 1:
+        raise ParameterError(f"n_jobs and chunk_size must be >= 1, got {n_jobs}, {chunk_size}")
 
 
 def config_digest(config: dict, table: pd.DataFrame, columns: list[str]) -> str:
