@@ -212,3 +212,12 @@ def train_models(
             print(f"trained {name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         paths[name] = path
     return paths
+
+
+def cells_differ(x: Any, y: Any) -> Any:
+    """Elementwise: the two columns hold different values (two NaNs count as equal)."""
+    import numpy as np
+
+    if x.dtype.kind == "f":
+        return ~((x == y) | (np.isnan(x) & np.isnan(y)))
+    return x != y

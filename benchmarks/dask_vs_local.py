@@ -27,6 +27,7 @@ from _common import (
     CORES,
     RESULTS,
     SCRATCH,
+    cells_differ,
     make_catalog,
     pin,
     result_header,
@@ -48,7 +49,7 @@ def compare(a: Path, b: Path) -> dict:
         for name in ta.schema.names:
             x = ta.column(name).to_numpy(zero_copy_only=False)
             y = tb.column(name).to_numpy(zero_copy_only=False)
-            bad |= ~((x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else x == y)
+            bad |= cells_differ(x, y)
         rows += ta.num_rows
         differing += int(bad.sum())
     return {"rows": rows, "rows_differing": differing, "same_schema": same_schema}

@@ -31,6 +31,7 @@ from _common import (
     CORES,
     RESULTS,
     SCRATCH,
+    cells_differ,
     make_catalog,
     pin,
     result_header,
@@ -78,7 +79,7 @@ def compare(flat: Path, hats: Path) -> dict:
     for name in a.columns:
         x = a[name].to_numpy()
         y = b[name].to_numpy(x.dtype)
-        bad |= ~((x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else x == y)
+        bad |= cells_differ(x, y)
     return {"rows": len(a), "rows_hats": len(b), "ids_in_both": len(common),
             "rows_differing": int(bad.sum())}  # fmt: skip
 
