@@ -20,7 +20,7 @@ from .bands import Survey
 from .photometry import clean_magnitudes, flux_err_to_mag_err, flux_to_mag
 from .validate import numeric_column, screen_magnitudes
 
-__all__ = ["Catalog", "require_measured"]
+__all__ = ["Catalog", "nothing_measured", "require_measured"]
 
 logger = logging.getLogger(__name__)
 
@@ -209,5 +209,10 @@ class Catalog:
 def require_measured(cat: Catalog) -> None:
     """A one-line error if no row has any usable magnitude (every prediction would be a guess)."""
     if len(cat) and np.isnan(cat.mags).all():
-        cols = ", ".join(c for b in cat.survey.bands for c in (b.mag or b.flux,))
-        raise CatalogError(f"{cat.source}: no measured magnitude in any row (columns {cols})")
+        raise nothing_measured(cat.source, cat.survey)
+
+
+def nothing_measured(source: object, survey: Survey) -> CatalogError:
+    """The error for a catalog with no measured magnitude in any row, naming its band columns."""
+    cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
+    return CatalogError(f"{source}: no measured magnitude in any row (columns {cols})")

@@ -12,7 +12,6 @@ astropy.table is never imported here unless the caller passed a Table (so it is 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -28,6 +27,7 @@ from ..io.formats import _decode_bytes, _from_records
 from .bands import Survey
 from .catalog import Catalog, require_measured
 from .survey import list_presets, load_survey
+from .validate import report_screening
 
 __all__ = [
     "ACCEPTED",
@@ -37,7 +37,6 @@ __all__ = [
     "read_catalog",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: What every entry point takes, as its errors word it.
 ACCEPTED = (
@@ -154,14 +153,7 @@ def read_catalog(
     cat = as_catalog(obj, survey, format=format, **kwargs)
     if len(cat) == 0:
         raise CatalogError(f"{cat.source}: the table has no rows")
-    if cat.screening.n_bad_rows:
-        logger.warning(
-            "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
-            "mag_range in a survey TOML if they are meant",
-            cat.source,
-            cat.screening.n_values,
-            cat.screening.describe(),
-        )
+    report_screening(cat.source, cat.screening)
     require_measured(cat)
     return cat
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
 
 __all__ = [
+    "report_screening",
     "COMMON_SENTINELS",
     "DEFAULT_MAG_RANGE",
     "DEFAULT_MAX_BAD_FRACTION",
@@ -141,6 +142,18 @@ class Screening:
             if why:
                 parts.append(f"{band}: {', '.join(why)}")
         return "; ".join(parts)
+
+
+def report_screening(source: object, screening: Screening) -> None:
+    """One warning line: how many values were set aside as missing, per band, and why."""
+    if screening.n_bad_rows:
+        logger.warning(
+            "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
+            "mag_range in a survey TOML if they are meant",
+            source,
+            screening.n_values,
+            screening.describe(),
+        )
 
 
 def screen_magnitudes(

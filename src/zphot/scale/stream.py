@@ -24,7 +24,6 @@ This module holds the run's steps only: rows become prediction columns in
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import time
@@ -32,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.bands import Survey
-from ..catalog.catalog import Catalog, require_measured
-from ..exceptions import CatalogError, ParameterError
+from ..catalog.catalog import Catalog, nothing_measured, require_measured
+from ..catalog.validate import report_screening
+from ..exceptions import ParameterError
 from ..io.atomic import check_not_input, check_writable
 from ..io.chunks import ChunkedTable, open_chunked
 from ..io.lock import release_on_error
@@ -50,8 +50,6 @@ from .rows import OutputSpec, auto_chunk_size, check_model, source_columns
 
 __all__ = ["check_measured", "predict_catalog"]
 
-logger = logging.getLogger(__name__)
-
 
 def check_measured(path: Path, survey: Survey, n_rows: int, resumed_at: int, seen: dict) -> None:
     """Refuse a catalog with no usable band in any row; count implausible values per band.
@@ -59,18 +57,9 @@ def check_measured(path: Path, survey: Survey, n_rows: int, resumed_at: int, see
     Checked before the output is written, so a file of NaNs (every prediction a guess from no
     data) leaves no output behind.
     """
-    screening = seen["screening"]
-    if screening.n_bad_rows:
-        logger.warning(
-            "%s: %d value(s) treated as missing (%s); declare sentinels or [validation] "
-            "mag_range in a survey TOML if they are meant",
-            path,
-            screening.n_values,
-            screening.describe(),
-        )
+    report_screening(path, seen["screening"])
     if n_rows > 0 and resumed_at == 0 and seen["measured"] == 0:
-        cols = ", ".join(c for b in survey.bands for c in (b.mag or b.flux,))
-        raise CatalogError(f"{path}: no measured magnitude in any row (columns {cols})")
+        raise nothing_measured(path, survey)
 
 
 @release_on_error
