@@ -209,8 +209,8 @@ def _open_source(
     """The source catalog with the columns prediction reads plus those copied to the output
     (id, ra, dec), and the arguments :func:`_predict_pixel` takes after the estimator."""
     try:
-        info = lsdb.read_hats(source).hc_structure.catalog_info
-        available = lsdb.read_hats(source, columns="all").columns
+        whole = lsdb.read_hats(source, columns="all")  # metadata only: LSDB reads lazily
+        info, available = whole.hc_structure.catalog_info, whole.columns
     except (ValueError, KeyError, NotImplementedError) as exc:  # what hats raises on bad metadata
         why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         raise FormatError(f"{source}: not a HATS catalog LSDB can read ({why})") from exc
