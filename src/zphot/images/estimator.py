@@ -55,6 +55,9 @@ class ImageCNNEstimator(TorchEstimator):
     device : {"auto", "cpu", "cuda", "cuda:N"}
         Where the network trains: ``"auto"`` takes a GPU when torch sees one, else the CPU
         (see :mod:`zphot.estimators.nn.device`); the fitted network predicts on the CPU.
+    mixed_precision : bool
+        On a GPU, forward passes under bfloat16 autocast (faster convolutions; weights and
+        losses stay float32). No effect on the CPU.
     checkpoint : str, optional
         Folder for per-epoch checkpoints (default: none; ``zphot train`` uses ``OUT.ckpt``).
         Fitting again with the same parameters and data resumes from the last finished epoch
@@ -130,6 +133,7 @@ class ImageCNNEstimator(TorchEstimator):
     _constraints: ClassVar[dict[str, Any]] = TorchEstimator._constraints | {
         "scalars": Options(*SCALARS),
         "augment": Options(True, False),
+        "mixed_precision": Options(True, False),
     }
 
     def __init__(
@@ -153,6 +157,7 @@ class ImageCNNEstimator(TorchEstimator):
         magnitude_cells: dict | None = None,
         n_jobs: int | None = 1,
         device: str = "auto",
+        mixed_precision: bool = False,
         inputs: str = "colours",
         scaler: str = "standard",
         grid: tuple[float, float, int] | None = None,
@@ -177,6 +182,7 @@ class ImageCNNEstimator(TorchEstimator):
         self.magnitude_cells = magnitude_cells
         self.n_jobs = n_jobs
         self.device = device
+        self.mixed_precision = mixed_precision
         self.inputs = inputs
         self.scaler = scaler
         self.grid = grid

@@ -190,6 +190,10 @@ class TorchEstimator(PhotoZEstimator):
         "output": Options(*OUTPUTS),
     }
     _standardise_inputs: ClassVar[bool] = True
+    #: bfloat16 autocast on a GPU (:class:`~zphot.estimators.nn.train.TrainSettings`). A
+    #: parameter of ``image-cnn`` only, whose convolutions gain from it; the catalog networks
+    #: are small enough that a GPU step is bound by its launch latency, not arithmetic.
+    mixed_precision: bool = False
 
     # --- for subclasses --------------------------------------------------------------------
 
@@ -378,6 +382,7 @@ class TorchEstimator(PhotoZEstimator):
                 batch_size=int(self.batch_size),
                 learning_rate=float(self.learning_rate),
                 weight_decay=float(self.weight_decay),
+                mixed_precision=bool(self.mixed_precision),
             )
             loss = self._loss(weighted=weight is not None)
             device = resolve_device(self.device, self.name)
