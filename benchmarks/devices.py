@@ -7,7 +7,7 @@ The stamps are Gaussian blobs with sky noise (an epoch's cost depends on the num
 of the stamps, not on what they show), fitted with image-cnn's defaults for ``--epochs`` epochs
 on each of: the CPU (all its cores), the GPU in float32 and the GPU with bfloat16 autocast
 (``mixed_precision=True``). An epoch's time is the median over the epochs after the first
-(which holds CUDA's start-up). Results to ``benchmarks/results/devices.json``, keyed by device.
+(which holds CUDA's start-up). Results to ``benchmarks/results/devices.json``, keyed by device (the CPU's by its core count).
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         catalog = stamp_catalog(args.n, args.size, Path(folder))
         for device, mixed, epochs in runs:
-            key = f"{device}{'_bf16' if mixed else ''}_{args.size}px"
+            where = f"cpu{header['machine']['cores_available']}" if device == "cpu" else "cuda"
+            key = f"{where}{'_bf16' if mixed else ''}_{args.size}px"
             result = {"device": device, "mixed_precision": mixed, "size": args.size, "n": args.n}
             result |= time_fit(catalog, device, mixed, epochs)
             previous[key] = {**header, **result}

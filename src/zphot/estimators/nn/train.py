@@ -246,8 +246,9 @@ def train_network(
     checkpoint : Checkpoint, optional
         Save the training state after every epoch, and resume from a saved state with the
         same key (an unfinished one continues with the next epoch, a finished one restores the
-        final weights at once). The result is the same, to the bit, as training without
-        interruption.
+        final weights at once). On the CPU the result is the same, to the bit, as training
+        without interruption; on a GPU, to its rounding (cuDNN's convolution gradients are
+        not deterministic).
     device : torch.device, optional
         Where the module trains (:func:`~zphot.estimators.nn.device.resolve_device`; default
         the CPU). On a GPU the inputs are copied there once when they fit (see
