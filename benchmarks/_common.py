@@ -221,3 +221,41 @@ def cells_differ(x: Any, y: Any) -> Any:
     if x.dtype.kind == "f":
         return ~((x == y) | (np.isnan(x) & np.isnan(y)))
     return x != y
+
+
+# --- engines compared on one DC2 catalog (dask_vs_local.py, hats_predict.py) -------------------
+
+
+def engine_arguments(doc: str, rows: int, out: Path) -> Any:  # noqa: ANN401 - ArgumentParser
+    """The options every engine comparison takes: the model, its grid, the rows, the folders."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--model", default="knn")
+    parser.add_argument("--grid-bins", type=int, default=301)
+    parser.add_argument("--rows", type=int, default=rows)
+    parser.add_argument("--workdir", type=Path, default=SCRATCH)
+    parser.add_argument("--out", type=Path, default=out)
+    return parser
+
+
+def engine_setup(argv: list[str], args: Any) -> tuple[dict[str, Any], Path, Path]:  # noqa: ANN401
+    """The result header, then this process (and the workers it starts) pinned to ``CORES``
+    cores and threads; the (cached) catalog of ``args.rows`` rows and the model file."""
+    started = result_header(argv, cores_used=CORES)
+    os.environ.update(thread_env())
+    pin()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    catalog = make_catalog(args.workdir / f"dc2x_{args.rows}.parquet", args.rows)
+    grid = {"grid": (0.0, 3.0, args.grid_bins)}
+    model = train_models([args.model], args.workdir, grid, f"-grid{args.grid_bins}")[args.model]
+    return started, catalog, model
+
+
+def timed(label: str, run: Any) -> tuple[float, Any]:  # noqa: ANN401 - any call
+    """Wall seconds of ``run()`` (printed with ``label``) and its result."""
+    t0 = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - t0
+    print(f"{label}: {seconds:.1f} s", file=sys.stderr)
+    return seconds, result

@@ -16,25 +16,12 @@ table for BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from _common import (
-    CORES,
-    RESULTS,
-    SCRATCH,
-    cells_differ,
-    make_catalog,
-    pin,
-    result_header,
-    thread_env,
-    train_models,
-    write_json,
-)
+from _common import RESULTS, cells_differ, engine_arguments, engine_setup, timed, write_json
 
 
 def compare(a: Path, b: Path) -> dict:
@@ -56,37 +43,23 @@ def compare(a: Path, b: Path) -> dict:
 
 
 def main(argv: list[str]) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="knn")
-    parser.add_argument("--grid-bins", type=int, default=301)
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--workdir", type=Path, default=SCRATCH)
-    parser.add_argument("--out", type=Path, default=RESULTS / "dask_vs_local.json")
-    args = parser.parse_args(argv[1:])
+    args = engine_arguments(__doc__, 10_000_000, RESULTS / "dask_vs_local.json").parse_args(
+        argv[1:]
+    )
 
     import zphot
     from zphot.scale import predict_catalog
     from zphot.scale.dask import predict_dask
 
-    started = result_header(argv, cores_used=CORES)
-    os.environ.update(thread_env())
-    pin()  # worker processes inherit the 2-core affinity
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    catalog = make_catalog(args.workdir / f"dc2x_{args.rows}.parquet", args.rows)
-    grid = {"grid": (0.0, 3.0, args.grid_bins)}
-    model = train_models([args.model], args.workdir, grid, f"-grid{args.grid_bins}")[args.model]
+    # Worker processes inherit the 2-core affinity engine_setup pins.
+    started, catalog, model = engine_setup(argv, args)
     local_out, dask_out = args.workdir / "local.parquet", args.workdir / "dask.parquet"
-
-    t0 = time.perf_counter()
-    predict_catalog(zphot.load(model), catalog, local_out, overwrite=True)
-    local_s = time.perf_counter() - t0
-    print(f"local: {local_s:.1f} s", file=sys.stderr)
-    t0 = time.perf_counter()
-    result = predict_dask(
-        model, catalog, dask_out, n_workers=2, threads_per_worker=1, overwrite=True
+    local_s, _ = timed(
+        "local", lambda: predict_catalog(zphot.load(model), catalog, local_out, overwrite=True)
     )
-    dask_s = time.perf_counter() - t0
-    print(f"dask: {dask_s:.1f} s ({result.n_parts} partitions)", file=sys.stderr)
+    dask_s, result = timed("dask", lambda: predict_dask(
+        model, catalog, dask_out, n_workers=2, threads_per_worker=1, overwrite=True
+    ))  # fmt: skip
     same = compare(local_out, dask_out)
     started["machine"]["load_average_at_end"] = os.getloadavg()
     report = started | {

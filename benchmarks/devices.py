@@ -7,7 +7,8 @@ The stamps are Gaussian blobs with sky noise (an epoch's cost depends on the num
 of the stamps, not on what they show), fitted with image-cnn's defaults for ``--epochs`` epochs
 on each of: the CPU (all its cores), the GPU in float32 and the GPU with bfloat16 autocast
 (``mixed_precision=True``). An epoch's time is the median over the epochs after the first
-(which holds CUDA's start-up). Results to ``benchmarks/results/devices.json``, keyed by device (the CPU's by its core count).
+(which holds CUDA's start-up). Results to ``benchmarks/results/devices.json``, keyed by device
+(the CPU's by its core count).
 """
 
 from __future__ import annotations

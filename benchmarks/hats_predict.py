@@ -19,26 +19,13 @@ table for BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from _common import (
-    CORES,
-    RESULTS,
-    SCRATCH,
-    cells_differ,
-    make_catalog,
-    pin,
-    result_header,
-    thread_env,
-    train_models,
-    write_json,
-)
+from _common import RESULTS, cells_differ, engine_arguments, engine_setup, timed, write_json
 
 
 def make_hats(parquet: Path, folder: Path, partition_rows: int) -> tuple[Path, Path]:
@@ -85,39 +72,24 @@ def compare(flat: Path, hats: Path) -> dict:
 
 
 def main(argv: list[str]) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="knn")
-    parser.add_argument("--grid-bins", type=int, default=301)
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser = engine_arguments(__doc__, 200_000, RESULTS / "hats_predict.json")
     parser.add_argument("--partition-rows", type=int, default=20_000)
-    parser.add_argument("--workdir", type=Path, default=SCRATCH)
-    parser.add_argument("--out", type=Path, default=RESULTS / "hats_predict.json")
     args = parser.parse_args(argv[1:])
 
     import zphot
     from zphot.scale import OutputSpec, predict_catalog
     from zphot.scale.hats import predict_hats
 
-    started = result_header(argv, cores_used=CORES)
-    os.environ.update(thread_env())
-    pin()
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    catalog = make_catalog(args.workdir / f"dc2x_{args.rows}.parquet", args.rows)
+    started, catalog, model = engine_setup(argv, args)
     flat, hats = make_hats(catalog, args.workdir, args.partition_rows)
-    grid = {"grid": (0.0, 3.0, args.grid_bins)}
-    model = train_models([args.model], args.workdir, grid, f"-grid{args.grid_bins}")[args.model]
     est = zphot.load(model)
     spec = OutputSpec(id_column="id")
     flat_out, hats_out = args.workdir / "stream.parquet", args.workdir / "pred_hats"
-
-    t0 = time.perf_counter()
-    predict_catalog(est, flat, flat_out, spec=spec, overwrite=True)
-    stream_s = time.perf_counter() - t0
-    print(f"stream: {stream_s:.1f} s", file=sys.stderr)
-    t0 = time.perf_counter()
-    result = predict_hats(est, hats, hats_out, spec=spec, overwrite=True)
-    hats_s = time.perf_counter() - t0
-    print(f"hats: {hats_s:.1f} s ({result.n_parts} partitions)", file=sys.stderr)
+    stream_s, _ = timed("stream", lambda: predict_catalog(est, flat, flat_out, spec=spec,
+                                                          overwrite=True))  # fmt: skip
+    hats_s, result = timed(
+        "hats", lambda: predict_hats(est, hats, hats_out, spec=spec, overwrite=True)
+    )
     same = compare(flat_out, hats_out)
     started["machine"]["load_average_at_end"] = os.getloadavg()
     report = started | {
