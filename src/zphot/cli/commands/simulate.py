@@ -154,14 +154,14 @@ def images_command(
 def field_command(
     catalog: RenderCatalog,
     out: Annotated[Path, typer.Option("--out", help="Folder for the images and the truth.")],
-    preset: Preset = None,
-    survey: SurveyFile = None,
-    select: Select = None,
-    z_max: ZMax = None,
     spacing: Annotated[
         float,
         typer.Option(help="Lattice spacing of the galaxies in arcsec (jittered; sets the field)."),
     ] = 24.0,
+    preset: Preset = None,
+    survey: SurveyFile = None,
+    select: Select = None,
+    z_max: ZMax = None,
     seed: Annotated[int, typer.Option(help="Run seed (positions, structure, noise).")] = 0,
     limit: Annotated[int | None, typer.Option(help="Use only the first N rows.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
