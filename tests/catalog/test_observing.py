@@ -14,35 +14,18 @@ from zphot.sim.population import SELECTIONS
 
 # The values of the removed Python dict ``zphot.sim.observing.OBSERVING`` (main before the
 # [observing] tables), copied by hand from that file: the presets must give the same numbers.
-OLD_OBSERVING = {
-    "sdss": dict(
-        bands=("u", "g", "r", "i", "z"),
-        m5=(22.0, 22.2, 22.2, 21.3, 20.5),
-        sky=(22.0, 21.8, 21.0, 20.3, 18.6),
-        psf_fwhm=(1.5, 1.4, 1.3, 1.25, 1.25),
-        pixel_scale=0.396,
-        moffat_beta=3.5,
-        error_floor=0.02,
-    ),
-    "lsst": dict(
-        bands=("u", "g", "r", "i", "z", "y"),
-        m5=(25.6, 26.9, 26.9, 26.4, 25.6, 24.8),
-        sky=(22.99, 22.26, 21.20, 20.48, 19.60, 18.61),
-        psf_fwhm=(0.92, 0.87, 0.83, 0.80, 0.78, 0.76),
-        pixel_scale=0.2,
-        moffat_beta=3.5,
-        error_floor=0.01,
-    ),
-    "hsc": dict(
-        bands=("g", "r", "i", "z", "y"),
-        m5=(26.5, 26.1, 25.9, 25.1, 24.4),
-        sky=(22.0, 21.3, 20.3, 19.6, 18.6),
-        psf_fwhm=(0.77, 0.76, 0.58, 0.68, 0.68),
-        pixel_scale=0.168,
-        moffat_beta=3.5,
-        error_floor=0.01,
-    ),
-}
+_FIELDS = ("bands", "m5", "sky", "psf_fwhm", "pixel_scale", "moffat_beta", "error_floor")
+# fmt: off
+OLD_OBSERVING = {name: dict(zip(_FIELDS, row, strict=True)) for name, row in {
+    "sdss": (("u", "g", "r", "i", "z"), (22.0, 22.2, 22.2, 21.3, 20.5),
+             (22.0, 21.8, 21.0, 20.3, 18.6), (1.5, 1.4, 1.3, 1.25, 1.25), 0.396, 3.5, 0.02),
+    "lsst": (("u", "g", "r", "i", "z", "y"), (25.6, 26.9, 26.9, 26.4, 25.6, 24.8),
+             (22.99, 22.26, 21.20, 20.48, 19.60, 18.61), (0.92, 0.87, 0.83, 0.80, 0.78, 0.76),
+             0.2, 3.5, 0.01),
+    "hsc": (("g", "r", "i", "z", "y"), (26.5, 26.1, 25.9, 25.1, 24.4),
+            (22.0, 21.3, 20.3, 19.6, 18.6), (0.77, 0.76, 0.58, 0.68, 0.68), 0.168, 3.5, 0.01),
+}.items()}
+# fmt: on
 # What the removed name checks chose: photerr for "lsst", the SDSS population for "sdss".
 OLD_CHOICES = {
     "sdss": ("depth", "sdss"),

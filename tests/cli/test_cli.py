@@ -11,17 +11,13 @@ from cli_helpers import one_error_line, zphot
 from scipy.stats import norm
 
 from zphot.io import read_table
-from zphot.testing import synthetic_catalog
+from zphot.testing import synthetic_catalog, synthetic_files
 
 
 @pytest.fixture(scope="module")
 def csvs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("catalogs")
-    paths = {}
-    for name, n, seed in (("train", 600, 0), ("test", 200, 1)):
-        paths[name] = folder / f"{name}.csv"
-        synthetic_catalog(n, random_state=seed).table.to_csv(paths[name], index=False)
-    return paths
+    return synthetic_files(folder, {"train": (600, 0), "test": (200, 1)}, suffix=".csv")
 
 
 def test_info_on_a_csv(csvs):

@@ -7,17 +7,13 @@ from pathlib import Path
 import pytest
 from guard_helpers import zphot
 
-from zphot.testing import synthetic_catalog
+from zphot.testing import synthetic_files
 
 
 @pytest.fixture(scope="session")
 def catalogs(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("guard-catalogs")
-    paths = {}
-    for name, n, seed in (("train", 400, 0), ("test", 300, 1)):
-        paths[name] = folder / f"{name}.parquet"
-        synthetic_catalog(n, random_state=seed).table.to_parquet(paths[name], index=False)
-    return paths
+    return synthetic_files(folder, {"train": (400, 0), "test": (300, 1)})
 
 
 @pytest.fixture(scope="session")

@@ -7,5 +7,8 @@ from .._lazy import attach
 
 __all__, __getattr__, __dir__ = attach(
     __name__,
-    {".contract": ["check_estimator"], ".synthetic": ["SYNTHETIC_SLOPES", "synthetic_catalog"]},
+    {
+        ".contract": ["check_estimator"],
+        ".synthetic": ["SYNTHETIC_SLOPES", "synthetic_catalog", "synthetic_files"],
+    },
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -9,7 +11,7 @@ from .._rng import RandomState, as_generator
 from ..catalog.catalog import Catalog
 from ..catalog.survey import load_survey
 
-__all__ = ["synthetic_catalog", "SYNTHETIC_SLOPES"]
+__all__ = ["synthetic_catalog", "synthetic_files", "SYNTHETIC_SLOPES"]
 
 # Adjacent colours of the sdss bands rise linearly with z: colour_j = a_j + b_j * z.
 SYNTHETIC_SLOPES = ((1.0, 1.5), (0.5, 2.0), (0.2, 1.0), (0.1, 0.5))
@@ -41,3 +43,16 @@ def synthetic_catalog(
     zb = i - colours[:, 3]
     table = pd.DataFrame({"u": u, "g": g, "r": r, "i": i, "z": zb, "redshift": z})
     return Catalog(table, load_survey(survey), source="<synthetic>")
+
+
+def synthetic_files(
+    folder: str | Path, sizes: dict[str, tuple[int, int]], suffix: str = ".parquet"
+) -> dict[str, Path]:
+    """Write a :func:`synthetic_catalog` per name (``sizes[name] = (n, seed)``) as
+    ``folder/name{suffix}`` (.parquet or .csv), for command-line tests; their paths by name."""
+    paths = {}
+    for name, (n, seed) in sizes.items():
+        path = paths[name] = Path(folder) / f"{name}{suffix}"
+        table = synthetic_catalog(n, random_state=seed).table
+        table.to_csv(path, index=False) if suffix == ".csv" else table.to_parquet(path, index=False)
+    return paths
