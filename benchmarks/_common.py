@@ -259,3 +259,29 @@ def timed(label: str, run: Any) -> tuple[float, Any]:  # noqa: ANN401 - any call
     seconds = time.perf_counter() - t0
     print(f"{label}: {seconds:.1f} s", file=sys.stderr)
     return seconds, result
+
+
+def engine_report(
+    started: dict[str, Any],
+    args: Any,  # noqa: ANN401 - the parsed engine_arguments
+    timings: tuple[tuple[str, float], tuple[str, float]],
+    outputs: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """The result of comparing two engines ``timings = ((name, seconds), (name, seconds))``:
+    each one's seconds and galaxies per second, the second's time over the first's, and how
+    their ``outputs`` compare."""
+    (a, ta), (b, tb) = timings
+    started["machine"]["load_average_at_end"] = os.getloadavg()
+    return started | {
+        "model": args.model,
+        "grid_bins": args.grid_bins,
+        "rows": args.rows,
+        **extra,
+        f"{a}_seconds": round(ta, 1),
+        f"{b}_seconds": round(tb, 1),
+        f"{a}_galaxies_per_s": round(args.rows / ta),
+        f"{b}_galaxies_per_s": round(args.rows / tb),
+        f"{b}_over_{a}": round(tb / ta, 3),
+        "outputs": outputs,
+    }

@@ -16,12 +16,19 @@ table for BENCHMARKS.md.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, cells_differ, engine_arguments, engine_setup, timed, write_json
+from _common import (
+    RESULTS,
+    cells_differ,
+    engine_arguments,
+    engine_report,
+    engine_setup,
+    timed,
+    write_json,
+)
 
 
 def compare(a: Path, b: Path) -> dict:
@@ -61,19 +68,10 @@ def main(argv: list[str]) -> dict:
         model, catalog, dask_out, n_workers=2, threads_per_worker=1, overwrite=True
     ))  # fmt: skip
     same = compare(local_out, dask_out)
-    started["machine"]["load_average_at_end"] = os.getloadavg()
-    report = started | {
-        "model": args.model,
-        "grid_bins": args.grid_bins,
-        "rows": args.rows,
-        "local_seconds": round(local_s, 1),
-        "dask_seconds": round(dask_s, 1),
-        "dask_partitions": result.n_parts,
-        "dask_over_local": round(dask_s / local_s, 3),
-        "local_galaxies_per_s": round(args.rows / local_s),
-        "dask_galaxies_per_s": round(args.rows / dask_s),
-        "outputs": same,
-    }
+    report = engine_report(
+        started, args, (("local", local_s), ("dask", dask_s)), same,
+        dask_partitions=result.n_parts,
+    )  # fmt: skip
     for path in (local_out, dask_out):
         path.unlink()
     write_json(args.out, report)

@@ -19,13 +19,20 @@ table for BENCHMARKS.md.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, cells_differ, engine_arguments, engine_setup, timed, write_json
+from _common import (
+    RESULTS,
+    cells_differ,
+    engine_arguments,
+    engine_report,
+    engine_setup,
+    timed,
+    write_json,
+)
 
 
 def make_hats(parquet: Path, folder: Path, partition_rows: int) -> tuple[Path, Path]:
@@ -91,20 +98,10 @@ def main(argv: list[str]) -> dict:
         "hats", lambda: predict_hats(est, hats, hats_out, spec=spec, overwrite=True)
     )
     same = compare(flat_out, hats_out)
-    started["machine"]["load_average_at_end"] = os.getloadavg()
-    report = started | {
-        "model": args.model,
-        "grid_bins": args.grid_bins,
-        "rows": args.rows,
-        "partition_rows": args.partition_rows,
-        "hats_partitions": result.n_parts,
-        "stream_seconds": round(stream_s, 1),
-        "hats_seconds": round(hats_s, 1),
-        "stream_galaxies_per_s": round(args.rows / stream_s),
-        "hats_galaxies_per_s": round(args.rows / hats_s),
-        "hats_over_stream": round(hats_s / stream_s, 3),
-        "outputs": same,
-    }
+    report = engine_report(
+        started, args, (("stream", stream_s), ("hats", hats_s)), same,
+        partition_rows=args.partition_rows, hats_partitions=result.n_parts,
+    )  # fmt: skip
     flat_out.unlink()
     shutil.rmtree(hats_out)
     write_json(args.out, report)
