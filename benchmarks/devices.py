@@ -72,14 +72,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--cpu-epochs", type=int, default=2)
-    parser.add_argument("--revision", default="", help="when the tree has no .git (a copy)")
+    parser.add_argument("--revision", default="", help="the revision run, where the tree is a copy whose .git is not its own")
     args = parser.parse_args()
     runs = [("cpu", False, args.cpu_epochs)]
     if torch.cuda.is_available():
         runs += [("cuda", False, args.epochs), ("cuda", True, args.epochs)]
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     header = result_header(gpu=gpu, torch_threads=torch.get_num_threads())
-    header["git_revision"] = header["git_revision"] or args.revision
+    header["git_revision"] = args.revision or header["git_revision"]
     previous = read_json(RESULT)
     with tempfile.TemporaryDirectory() as folder:
         catalog = stamp_catalog(args.n, args.size, Path(folder))
