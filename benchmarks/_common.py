@@ -266,14 +266,15 @@ def engine_report(
     args: Any,  # noqa: ANN401 - the parsed engine_arguments
     timings: tuple[tuple[str, float], tuple[str, float]],
     outputs: dict[str, Any],
+    markdown: Any,  # noqa: ANN401 - the script's table writer, report -> str
     **extra: Any,
 ) -> dict[str, Any]:
     """The result of comparing two engines ``timings = ((name, seconds), (name, seconds))``:
     each one's seconds and galaxies per second, the second's time over the first's, and how
-    their ``outputs`` compare."""
+    their ``outputs`` compare; written to ``args.out`` and printed as ``markdown(result)``."""
     (a, ta), (b, tb) = timings
     started["machine"]["load_average_at_end"] = os.getloadavg()
-    return started | {
+    report = started | {
         "model": args.model,
         "grid_bins": args.grid_bins,
         "rows": args.rows,
@@ -285,3 +286,6 @@ def engine_report(
         f"{b}_over_{a}": round(tb / ta, 3),
         "outputs": outputs,
     }
+    write_json(args.out, report)
+    print(markdown(report))
+    return report

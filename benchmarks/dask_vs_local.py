@@ -10,8 +10,8 @@ is about the engines, not the grid):
 single-threaded worker processes, each writing one merged Parquet file. The wall-time
 ratio is reported, and the two outputs are compared value for value, a row group at a time.
 
-Writes JSON (machine, date, git revision, command, figures) to ``--out`` and prints a Markdown
-table for BENCHMARKS.md.
+The result (machine, date, git revision, command, figures) goes to ``--out`` as JSON and to
+the terminal as the Markdown table BENCHMARKS.md quotes.
 """
 
 from __future__ import annotations
@@ -20,15 +20,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import (
-    RESULTS,
-    cells_differ,
-    engine_arguments,
-    engine_report,
-    engine_setup,
-    timed,
-    write_json,
-)
+from _common import RESULTS, cells_differ, engine_arguments, engine_report, engine_setup, timed
 
 
 def compare(a: Path, b: Path) -> dict:
@@ -69,13 +61,11 @@ def main(argv: list[str]) -> dict:
     ))  # fmt: skip
     same = compare(local_out, dask_out)
     report = engine_report(
-        started, args, (("local", local_s), ("dask", dask_s)), same,
+        started, args, (("local", local_s), ("dask", dask_s)), same, markdown,
         dask_partitions=result.n_parts,
     )  # fmt: skip
     for path in (local_out, dask_out):
         path.unlink()
-    write_json(args.out, report)
-    print(markdown(report))
     return report
 
 

@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--cpu-epochs", type=int, default=2)
-    parser.add_argument("--revision", default="", help="the revision run, where the tree is a copy whose .git is not its own")
+    parser.add_argument("--revision", default="", help="the revision run, for a copied tree")
     args = parser.parse_args()
     runs = [("cpu", False, args.cpu_epochs)]
     if torch.cuda.is_available():

@@ -24,15 +24,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import (
-    RESULTS,
-    cells_differ,
-    engine_arguments,
-    engine_report,
-    engine_setup,
-    timed,
-    write_json,
-)
+from _common import RESULTS, cells_differ, engine_arguments, engine_report, engine_setup, timed
 
 
 def make_hats(parquet: Path, folder: Path, partition_rows: int) -> tuple[Path, Path]:
@@ -99,13 +91,11 @@ def main(argv: list[str]) -> dict:
     )
     same = compare(flat_out, hats_out)
     report = engine_report(
-        started, args, (("stream", stream_s), ("hats", hats_s)), same,
+        started, args, (("stream", stream_s), ("hats", hats_s)), same, markdown,
         partition_rows=args.partition_rows, hats_partitions=result.n_parts,
     )  # fmt: skip
     flat_out.unlink()
     shutil.rmtree(hats_out)
-    write_json(args.out, report)
-    print(markdown(report))
     return report
 
 

@@ -433,14 +433,19 @@ def cutout_stamps(
     *,
     size: int = 32,
     pixel_scale: float | None = None,
-    ra: str = "ra",
-    dec: str = "dec",
     n_jobs: int = 2,
     chunk_size: int = 256,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    ra: str = "ra",
+    dec: str = "dec",
 ) -> Path:
     """Cut every galaxy of ``table`` out of ``mosaics`` into the stamp file ``out``.
+
+    The sky of each band is measured once over its whole image (:func:`with_background`)
+    before any cutting; then each galaxy's stamp is resampled from every band onto one
+    north-up grid centred on it, on one AB flux scale, with its flags (module docstring). The
+    file is the one ``zphot simulate images`` writes, so every image estimator reads it.
 
     Parameters
     ----------
@@ -454,6 +459,8 @@ def cutout_stamps(
         Pixel scale of the common grid; by default the first band's.
     n_jobs, chunk_size, overwrite, progress
         As for :func:`zphot.images.simulate.simulate_images`; an interrupted run resumes.
+    ra, dec : str
+        The columns of ``table`` holding the positions.
 
     Returns
     -------
