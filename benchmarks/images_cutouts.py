@@ -252,14 +252,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="keep products already in --work")
+    parser.add_argument("--key-suffix", default="", help="store as STAGE+SUFFIX (another field)")
     parser.add_argument("--work", type=Path, default=ROOT / "results" / "images_cutouts")
     args = parser.parse_args()
     result = {"data": data, "train": train, "compare": compare}[args.stage](args)
     # Read just before writing: the two trainings run side by side and finish apart.
     previous = read_json(RESULT)
-    previous[result["stage"]] = {**result_header(), **result}
+    key = result["stage"] + args.key_suffix
+    previous[key] = {**result_header(), **result}
     write_json(RESULT, previous)
-    print(json.dumps(previous[result["stage"]], indent=2, default=str))
+    print(json.dumps(previous[key], indent=2, default=str))
 
 
 if __name__ == "__main__":
