@@ -48,32 +48,15 @@ class PredictionPlan:
     options: dict[str, Any] = field(default_factory=dict)
 
     def run(self, progress: Progress | None = None) -> StreamResult:
+        common = {"survey": self.survey, "spec": self.spec, **self.options}
         if self.kind == "hats":
-            dask = self.options["engine"] == "dask"
-            model = self.model if dask else self.estimator
-            return predict_hats(
-                model, self.source, self.out, survey=self.survey, spec=self.spec, **self.options
-            )
+            model = self.model if self.options["engine"] == "dask" else self.estimator
+            return predict_hats(model, self.source, self.out, **common)
         if self.kind == "dask":
             from .dask import predict_dask
 
-            return predict_dask(
-                self.model,
-                self.source,
-                self.out,
-                survey=self.survey,
-                spec=self.spec,
-                **self.options,
-            )
-        return predict_catalog(
-            self.estimator,
-            self.source,
-            self.out,
-            survey=self.survey,
-            spec=self.spec,
-            progress=progress,
-            **self.options,
-        )
+            return predict_dask(self.model, self.source, self.out, **common)
+        return predict_catalog(self.estimator, self.source, self.out, progress=progress, **common)
 
 
 def plan_prediction(
